@@ -1,0 +1,299 @@
+"""The `triage` command line: a thin typer shell over `triage.pipeline` (STYLE.md G1)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from triage.errors import Location, ReportError, TriageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn a service log (journalctl, OpenClaw gateway) into a root-cause answer per session.",
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SUFFIX_FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".json": "json",
+    ".sarif": "sarif",
+    ".xml": "junit",
+    ".txt": "terminal",
+}
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"triage: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn every TriageError into a one-line `path:line: message` on stderr and exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TriageError as error:
+            raise _fail(str(error)) from None
+        except BrokenPipeError:  # `triage analyze x | head` closed the pipe: not an error
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temp file in the same folder and a rename: never half-written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ReportError(
+            "the output folder does not exist; create it or choose another -o path",
+            Location(str(path)),
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write the report: {error.strerror}", Location(str(path))) from None
+
+
+def _pick_format(fmt: str | None, output: Path | None) -> Any:
+    from triage.reports import ReportFormat
+
+    name = fmt or (SUFFIX_FORMATS.get(output.suffix.lower()) if output else None) or "terminal"
+    try:
+        return ReportFormat(name)
+    except ValueError:
+        choices = ", ".join(f.value for f in ReportFormat)
+        raise TriageError(f"--format {name!r} is not a report format; expected one of: {choices}")
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or "." not in name:
+            raise TriageError(f"--set {pair!r}: expected RULE.PARAM=VALUE, e.g. lane-wait-blocked.min_wait=20s")
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _fail_on(value: str | None) -> Any:
+    from triage.findings import Severity
+
+    if value is None or value == "never":
+        return None
+    try:
+        return Severity.parse(value)
+    except ValueError as error:
+        raise TriageError(f"--fail-on: {error}") from None
+
+
+@app.command()
+@handles_errors
+def analyze(
+    paths: Annotated[list[str], typer.Argument(help="Log files (.gz too), or - for stdin.")],
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="terminal, json, md, html, sarif or junit."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
+    ] = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help="Exit 1 when a finding is at or above: info..critical.")
+    ] = None,
+    rules_dirs: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a rule parameter: RULE.PARAM=VALUE.")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Year for year-less timestamps.")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA zone of zone-less timestamps.")] = None,
+    input_format: Annotated[
+        str | None, typer.Option(help="Force an input format (see `triage formats`).")
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Fail on the first unparsed line.")] = False,
+    redact: Annotated[
+        bool, typer.Option("--redact/--no-redact", help="Redact secrets and personal data.")
+    ] = True,
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour output.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress line on stderr.")] = False,
+    generated_at: Annotated[
+        datetime | None, typer.Option(hidden=True, help="Fix the report clock (tests).")
+    ] = None,
+) -> None:
+    """Analyse logs and report the root cause per session."""
+    from triage import pipeline
+    from triage.parsers.base import ParseOptions
+    from triage.rules import load_rules
+
+    fmt = _pick_format(format, output)
+    threshold = _fail_on(fail_on)
+    ruleset = load_rules(rules_dirs or (), overrides=_parse_sets(sets or []))
+    options = ParseOptions(year=year, tz=tz, input_format=input_format, strict=strict)
+    report = pipeline.run(
+        paths,
+        rules=ruleset,
+        parse_options=options,
+        generated_at=generated_at,
+        progress=_progress_printer() if progress else None,
+    )
+    use_color = sys.stdout.isatty() if color is None else color
+    _emit(report, fmt, output, redact=redact, color=use_color)
+    worst = report.worst()
+    if threshold is not None and worst is not None and worst >= threshold:
+        raise typer.Exit(1)
+
+
+def _progress_printer() -> Callable[[str], None]:
+    def show(path: str) -> None:
+        typer.echo(f"triage: reading {path}", err=True)
+
+    return show
+
+
+def _emit(report: Any, fmt: Any, output: Path | None, *, redact: bool, color: bool) -> None:
+    from triage.reports import ReportFormat, render
+
+    if output is None:
+        text = render(report, fmt, redact=redact, color=color)
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    write_atomic(output, render(report, fmt, redact=redact, color=False))
+    if fmt is not ReportFormat.TERMINAL:
+        summary = render(report, ReportFormat.TERMINAL, redact=redact, color=color)
+        typer.echo(summary, nl=not summary.endswith("\n"))
+    typer.echo(f"triage: wrote {fmt} report to {output}", err=True)
+
+
+@app.command("check-rules")
+@handles_errors
+def check_rules(
+    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")] = None,
+) -> None:
+    """Check rule files; print every error as path:line: message (exit 2 if any)."""
+    from triage.rules import check_rules as check
+
+    errors = check(dirs or (), builtin=not dirs)
+    for error in errors:
+        typer.echo(str(error), err=True)
+    if errors:
+        raise _fail(f"{len(errors)} error(s) in rule files")
+    typer.echo("all rules are valid")
+
+
+@app.command("test-rules")
+@handles_errors
+def test_rules(
+    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
+) -> None:
+    """Run every rule's fixtures: each must fire where expected and stay silent elsewhere."""
+    from triage.rules import load_rules
+    from triage.ruletest import junit_xml, run_fixtures
+
+    ruleset = load_rules(dirs or (), builtin=not dirs)
+    results = run_fixtures(ruleset)
+    for result in results:
+        typer.echo(str(result))
+    if junit is not None:
+        write_atomic(junit, junit_xml(results))
+    failed = [r for r in results if not r.passed]
+    typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("rules")
+@handles_errors
+def list_rules(
+    rules_dirs: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")
+    ] = None,
+) -> None:
+    """List the rules: id, severity, title."""
+    from triage.rules import load_rules
+
+    for rule in load_rules(rules_dirs or ()).rules:
+        typer.echo(f"{rule.id:<28} {rule.severity!s:<9} {rule.title}")
+
+
+@app.command()
+@handles_errors
+def explain(
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id (see `triage rules`).")],
+    rules_dirs: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")
+    ] = None,
+) -> None:
+    """Print one rule: what it matches, why it matters and what to do."""
+    from triage.rules import load_rules
+
+    rule = load_rules(rules_dirs or ()).get(rule_id)
+    typer.echo(rule.describe())
+
+
+@app.command()
+@handles_errors
+def formats() -> None:
+    """List the input formats triage reads, with an example line each."""
+    from triage.parsers import FORMATS
+
+    for fmt in FORMATS.values():
+        typer.echo(f"{fmt.name:<24} {fmt.description}")
+        typer.echo(f"{'':<24} e.g. {fmt.example}")
+
+
+@app.command()
+@handles_errors
+def merge(
+    reports: Annotated[list[Path], typer.Argument(help="JSON reports from `analyze --format json`.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Output format.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="Exit 1 at or above this severity.")] = None,
+    redact: Annotated[bool, typer.Option("--redact/--no-redact")] = True,
+) -> None:
+    """Merge per-host JSON reports into one report (any format)."""
+    from triage.reports import merge as merge_reports
+    from triage.reports.json_report import load
+
+    loaded = [load(_read_text(path), str(path)) for path in reports]
+    merged = merge_reports(loaded)
+    threshold = _fail_on(fail_on)
+    _emit(merged, _pick_format(format, output), output, redact=redact, color=False)
+    worst = merged.worst()
+    if threshold is not None and worst is not None and worst >= threshold:
+        raise typer.Exit(1)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ReportError(f"cannot read: {error.strerror}", Location(str(path))) from None
+    except UnicodeDecodeError:
+        raise ReportError("not a UTF-8 JSON report", Location(str(path))) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
