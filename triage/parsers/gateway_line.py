@@ -1,0 +1,100 @@
+"""Vectorised helpers for OpenClaw console text: ANSI stripping, ISO stamps, `[subsystem]` split.
+
+Shared by every parser whose message may hold a gateway console line (`<ISO time> [<subsystem>]
+<message>`, LOG-FORMATS §2.2): the journal JSON, export and verbose parsers, and the text parsers.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.events import LEVEL_DTYPE
+
+ANSI = r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\[[0-9;]+m"
+"""CSI and OSC sequences, and the ESC-less `[90m` remnants (at least one digit, so `[main]`
+survives), LOG-FORMATS §1.10.7 and §2.3."""
+
+ISO_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
+"""The gateway's own ISO time: local with offset (`+00:00`) or UTC with `Z`."""
+
+_CLOCK_STAMP = r"\d\d:\d\d:\d\d(?:\.\d{3})?"
+_GATEWAY_LINE = (
+    rf"(?s)^(?:(?<iso>{ISO_STAMP})\s+|{_CLOCK_STAMP}\s+)?"
+    r"(?:\[(?<tag>[^\]\s]+)\]\s*)?(?<rest>.*)$"
+)
+
+_LEVEL_WORDS: dict[str, str] = {
+    "trace": "trace",
+    "debug": "debug",
+    "info": "info",
+    "notice": "info",
+    "warn": "warn",
+    "warning": "warn",
+    "error": "error",
+    "err": "error",
+    "critical": "fatal",
+    "crit": "fatal",
+    "alert": "fatal",
+    "emergency": "fatal",
+    "emerg": "fatal",
+    "fatal": "fatal",
+}
+
+ERROR_NAME = r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception))\b"
+"""The first error class name in a message (`SessionWriteLockTimeoutError`)."""
+
+
+def strip_ansi(expr: pl.Expr) -> pl.Expr:
+    """Remove colour codes; where any were removed, collapse the doubled spaces they leave."""
+    stripped = expr.str.replace_all(ANSI, "")
+    collapsed = stripped.str.replace_all(r" {2,}", " ").str.strip_chars(" ")
+    return pl.when(expr.str.contains(ANSI)).then(collapsed).otherwise(expr)
+
+
+def parse_iso(expr: pl.Expr) -> pl.Expr:
+    """ISO 8601 text with an offset or `Z` -> UTC microseconds (null when it does not parse)."""
+    return expr.str.replace(r"Z$", "+00:00").str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%z", time_zone="UTC", time_unit="us", strict=False
+    )
+
+
+def level_word(expr: pl.Expr) -> pl.Expr:
+    """A level name in any common spelling (`WARNING`, `Err`, `critical`) -> `Level` or null."""
+    return (
+        expr.str.to_lowercase()
+        .str.strip_chars()
+        .replace_strict(_LEVEL_WORDS, default=None, return_dtype=pl.String)
+        .cast(LEVEL_DTYPE)
+    )
+
+
+def error_name(expr: pl.Expr) -> pl.Expr:
+    """The first `…Error` / `…Exception` class name in the text, else null."""
+    return expr.str.extract(ERROR_NAME, 1)
+
+
+def split_gateway_message(df: pl.DataFrame) -> pl.DataFrame:
+    """Split OpenClaw console lines held in `message` into `ts`, `subsystem` and `message`.
+
+    `df` needs `message` (String), `ts` (UTC µs) and `level`; `subsystem` is added when missing.
+    ANSI is stripped first. A leading ISO stamp replaces `ts`; a time-only stamp is dropped
+    (the outer time is exact); a `[tag]` becomes the subsystem, or the level when it is a level
+    word (`[warn]`). Messages without a stamp or tag are left as they are.
+    """
+    if "subsystem" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("subsystem"))
+    parts = strip_ansi(pl.col("message")).str.extract_groups(_GATEWAY_LINE)
+    tag = parts.struct.field("tag")
+    tag_level = level_word(tag)
+    return (
+        df.with_columns(_parts=parts, _tag_level=tag_level)
+        .with_columns(
+            ts=pl.coalesce(parse_iso(pl.col("_parts").struct.field("iso")), pl.col("ts")),
+            subsystem=pl.when(pl.col("_tag_level").is_null())
+            .then(pl.coalesce(pl.col("_parts").struct.field("tag"), pl.col("subsystem")))
+            .otherwise(pl.col("subsystem")),
+            level=pl.coalesce(pl.col("_tag_level"), pl.col("level")),
+            message=pl.coalesce(pl.col("_parts").struct.field("rest"), pl.col("message")),
+        )
+        .drop("_parts", "_tag_level")
+    )

@@ -1,0 +1,334 @@
+"""journalctl `-o json`, `json-pretty`, `json-seq` and `json-sse` (LOG-FORMATS §1.6).
+
+Fields are pulled out of each object with anchored regexes (`,"KEY":value`), not a full JSON
+decode: values may be a string, `null` (over 4096 bytes), an array of byte numbers (unprintable,
+e.g. ANSI) or an array of strings (a repeated field), and polars' typed decoder rejects such
+mixed rows. A key can only match at object level, because quotes inside JSON strings are escaped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from triage.errors import Location, ParseError
+from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
+from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.gateway_line import error_name, split_gateway_message
+
+_VALUE = (
+    r'"(?:[^"\\]|\\.)*"'  # string
+    r'|\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]'  # array of numbers or strings
+    r"|null|true|false|-?\d[\d.eE+-]*"
+)
+JOURNAL_FIELDS = (
+    "__REALTIME_TIMESTAMP",
+    "_SOURCE_REALTIME_TIMESTAMP",
+    "_HOSTNAME",
+    "SYSLOG_IDENTIFIER",
+    "_COMM",
+    "_PID",
+    "SYSLOG_PID",
+    "_SYSTEMD_UNIT",
+    "_SYSTEMD_USER_UNIT",
+    "PRIORITY",
+    "MESSAGE",
+)
+"""The journal fields that feed the events frame (LOG-FORMATS §1.6 field reference)."""
+
+_PRIORITY_LEVEL = {
+    "0": "fatal",
+    "1": "fatal",
+    "2": "error",
+    "3": "error",
+    "4": "warn",
+    "5": "info",
+    "6": "info",
+    "7": "debug",
+}
+_JOURNAL_KEY = r'[{,]\s*"(?:__CURSOR|__REALTIME_TIMESTAMP|MESSAGE)"\s*:'
+_HEX = {str(i): f"{i:02x}" for i in range(256)}
+_C = "[89ab][0-9a-f]"
+_UTF8_UNIT = (
+    f"[0-7][0-9a-f]|(?:c[2-9a-f]|d[0-9a-f]){_C}|e0[ab][0-9a-f]{_C}|e[1-9a-cef]{_C}{_C}"
+    f"|ed[89][0-9a-f]{_C}|f0[9ab][0-9a-f]{_C}{_C}|f[1-3]{_C}{_C}{_C}|f48[0-9a-f]{_C}{_C}"
+)
+"""One well-formed UTF-8 sequence, as lowercase hex pairs."""
+
+
+def json_value(text: pl.Expr, key: str) -> pl.Expr:
+    """The raw JSON text of top-level `key` in each object (null when absent)."""
+    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({_VALUE})', 1)
+
+
+def decode_bytes(numbers: pl.Expr) -> pl.Expr:
+    """A JSON array of byte numbers -> text, decoded as UTF-8 lossily (U+FFFD per bad byte).
+
+    Vectorised: bytes become hex pairs, each well-formed UTF-8 sequence is kept and each other
+    byte is replaced by `efbfbd` before the hex is turned back into (now valid) text.
+    """
+    hexed = (
+        numbers.str.json_decode(pl.List(pl.String))
+        .list.eval(pl.element().replace_strict(_HEX, default="3f"))
+        .list.join("")
+    )
+    units = (
+        hexed.str.replace_all(f"({_UTF8_UNIT})|[0-9a-f]{{2}}", "${1}g")
+        .str.strip_suffix("g")
+        .str.split("g")
+        .list.eval(pl.when(pl.element() == "").then(pl.lit("efbfbd")).otherwise(pl.element()))
+        .list.join("")
+    )
+    valid = pl.when(hexed == "").then(pl.lit("")).otherwise(units)
+    return valid.str.decode("hex").cast(pl.String)
+
+
+def decode_value(raw: pl.Expr, *, join: bool) -> pl.Expr:
+    """Raw JSON value text -> String: strings unescaped, byte arrays decoded, string arrays
+    joined with newlines (`join`) or reduced to their first item, `null` -> null."""
+    is_string = raw.str.starts_with('"')
+    is_strings = raw.str.contains(r'^\[\s*"')
+    is_bytes = raw.str.contains(r"^\[\s*\d")
+    strings = pl.when(is_strings).then(raw).str.json_decode(pl.List(pl.String))
+    return (
+        pl.when(is_string)
+        .then(pl.when(is_string).then(raw).str.json_decode(pl.String))
+        .when(is_strings)
+        .then(strings.list.join("\n") if join else strings.list.first())
+        .when(is_bytes)
+        .then(decode_bytes(pl.when(is_bytes).then(raw)))
+        .when(raw.is_in(["null", "[]"]))
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(raw)
+    )
+
+
+def decode_objects(objects: pl.DataFrame) -> pl.DataFrame:
+    """Objects frame (`line`, `end_line`, `text`) -> journal fields frame for `journal_events`."""
+    raw_message = json_value(pl.col("text"), "MESSAGE")
+    return objects.select(
+        "line",
+        "end_line",
+        *(
+            decode_value(json_value(pl.col("text"), key), join=key == "MESSAGE").alias(key)
+            for key in JOURNAL_FIELDS
+        ),
+        message_null=raw_message == "null",
+    )
+
+
+def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
+    """Journal fields frame (`line`, `end_line`, one String column per `JOURNAL_FIELDS` name,
+    missing ones allowed) -> events conformed to `PARSED_SCHEMA`, gateway lines split."""
+    missing = [k for k in JOURNAL_FIELDS if k not in fields.columns]
+    fields = fields.with_columns(pl.lit(None, dtype=pl.String).alias(k) for k in missing)
+    micros = pl.coalesce("_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP").str.strip_chars()
+    events = fields.select(
+        pl.lit(path, dtype=pl.String).alias("file"),
+        pl.col("line").cast(pl.UInt32),
+        pl.col("end_line").cast(pl.UInt32),
+        ts=pl.from_epoch(micros.cast(pl.Int64, strict=False), time_unit="us").dt.replace_time_zone(
+            "UTC"
+        ),
+        ts_inferred=pl.lit(False),
+        source=pl.lit(Source.JOURNAL.value, dtype=SOURCE_DTYPE),
+        host=pl.col("_HOSTNAME"),
+        ident=pl.coalesce("SYSLOG_IDENTIFIER", "_COMM"),
+        pid=pl.coalesce("_PID", "SYSLOG_PID").str.strip_chars().cast(pl.Int64, strict=False),
+        unit=pl.coalesce("_SYSTEMD_USER_UNIT", "_SYSTEMD_UNIT"),
+        level=pl.col("PRIORITY")
+        .str.strip_chars()
+        .replace_strict(_PRIORITY_LEVEL, default=None, return_dtype=pl.String)
+        .cast(LEVEL_DTYPE),
+        message=pl.col("MESSAGE").fill_null(""),
+    )
+    events = split_gateway_message(events).with_columns(error=error_name(pl.col("message")))
+    return conform(events, PARSED_SCHEMA)
+
+
+def line_counts(classified: pl.DataFrame) -> dict[str, int]:
+    """Count the `kind` column (entry, continuation, noise, unparsed) of a classified frame."""
+    counts = dict(classified.group_by("kind").len().iter_rows())
+    return {k: int(counts.get(k, 0)) for k in ("entry", "continuation", "noise", "unparsed")}
+
+
+def finish(
+    events: pl.DataFrame, classified: pl.DataFrame, ctx: Context, notes: tuple[str, ...] = ()
+) -> Parsed:
+    """Accounting, `--strict` and the literal prefilter shared by the structured parsers."""
+    counts = line_counts(classified)
+    unparsed = classified.filter(pl.col("kind") == "unparsed")["line"]
+    first = int(unparsed.min()) if counts["unparsed"] else None  # type: ignore[arg-type]
+    if ctx.options.strict and first is not None:
+        raise ParseError("line is not part of any entry (--strict)", Location(ctx.path, first))
+    if ctx.options.keep is not None:
+        events = events.filter(pl.col("message").str.contains_any(list(ctx.options.keep)))
+    return Parsed(
+        events=events,
+        entries=counts["entry"],
+        continuations=counts["continuation"],
+        noise=counts["noise"],
+        unparsed=counts["unparsed"],
+        first_unparsed=first,
+        notes=notes,
+    )
+
+
+def journal_parsed(fields: pl.DataFrame, classified: pl.DataFrame, ctx: Context) -> Parsed:
+    """Journal fields + classified lines -> `Parsed`, with a note on null (too long) MESSAGEs."""
+    notes: tuple[str, ...] = ()
+    if "message_null" in fields.columns and fields["message_null"].any():
+        nulls = fields.filter("message_null")
+        notes = (
+            f"{nulls.height} entries have MESSAGE null (4096 bytes or more; journalctl omits "
+            f"them without --all), first at line {nulls['line'][0]}; kept with an empty message",
+        )
+    return finish(journal_events(fields, ctx.path), classified, ctx, notes)
+
+
+def _one_per_line(lines: pl.DataFrame, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Classify each line of a one-object-per-line mode -> (objects, lines with a `kind`)."""
+    text = pl.col("raw").str.replace(prefix, "").str.strip_chars()
+    classified = lines.with_columns(text=text).with_columns(
+        kind=pl.when(pl.col("text").fill_null("") == "")
+        .then(pl.lit("noise"))
+        .when(
+            pl.col("text").str.starts_with("{")
+            & pl.col("text").str.ends_with("}")
+            & pl.col("text").str.contains(_JOURNAL_KEY)
+        )
+        .then(pl.lit("entry"))
+        .otherwise(pl.lit("unparsed"))
+    )
+    objects = classified.filter(pl.col("kind") == "entry").select(
+        "line", pl.col("line").alias("end_line"), "text"
+    )
+    return objects, classified
+
+
+def _pretty(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Group json-pretty lines into objects: from a `{` line to the first `}` line after it."""
+    text = pl.col("raw").fill_null("").str.strip_chars()
+    marked = lines.with_columns(text=text).with_columns(
+        group=pl.col("text").str.starts_with("{").cum_sum(),
+        blank=pl.col("text") == "",
+        close=pl.col("text").str.ends_with("}"),
+    )
+    closed_before = (pl.col("close").cum_sum() - pl.col("close")).over("group")
+    marked = marked.with_columns(member=(pl.col("group") > 0) & (closed_before == 0))
+    objects = (
+        marked.filter(pl.col("member") & ~pl.col("blank"))
+        .group_by("group", maintain_order=True)
+        .agg(
+            pl.col("line").first(),
+            pl.col("line").last().alias("end_line"),
+            pl.col("text").str.join("\n"),
+            pl.len().alias("n"),
+        )
+        .with_columns(
+            ok=pl.col("text").str.ends_with("}") & pl.col("text").str.contains(_JOURNAL_KEY)
+        )
+    )
+    good = objects.filter("ok")
+    kind = (
+        pl.when(pl.col("blank"))
+        .then(pl.lit("noise"))
+        .when(pl.col("group").is_in(good["group"].implode()) & pl.col("member"))
+        .then(pl.when(pl.col("line").is_in(good["line"].implode())).then(pl.lit("entry")))
+        .otherwise(pl.lit("unparsed"))
+    )
+    classified = marked.with_columns(kind=kind.fill_null("continuation"))
+    return good.select("line", "end_line", "text"), classified
+
+
+def _parse_with(framer: str, lines: pl.DataFrame, ctx: Context) -> Parsed:
+    objects, classified = _pretty(lines) if framer == "pretty" else _one_per_line(lines, framer)
+    return journal_parsed(decode_objects(objects), classified, ctx)
+
+
+def parse_json(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o json`: one compact object per line."""
+    return _parse_with("^$", lines, ctx)
+
+
+def parse_json_seq(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o json-seq`: `\\x1e{…}` per line (RFC 7464)."""
+    return _parse_with("^\x1e", lines, ctx)
+
+
+def parse_json_sse(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o json-sse`: `data: {…}` lines separated by blank lines."""
+    return _parse_with("^data: ?", lines, ctx)
+
+
+def parse_json_pretty(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o json-pretty`: one indented multi-line object per entry."""
+    return _parse_with("pretty", lines, ctx)
+
+
+_KEY_IN_LINE = re.compile(r'"(?:__REALTIME_TIMESTAMP|__CURSOR)"\s*:')
+
+
+def _share(head: list[str], is_entry: re.Pattern[str]) -> float:
+    """Share of the non-blank head lines that look like one entry of the mode."""
+    lines = [h for h in head if h.strip()]
+    if not lines:
+        return 0.0
+    return sum(1 for h in lines if is_entry.search(h)) / len(lines)
+
+
+_COMPACT = re.compile(r'^\{.*"(?:__REALTIME_TIMESTAMP|__CURSOR)"\s*:.*\}\s*$')
+_SEQ = re.compile(r'^\x1e\{.*"(?:__REALTIME_TIMESTAMP|__CURSOR)"\s*:')
+_SSE = re.compile(r'^data: ?\{.*"(?:__REALTIME_TIMESTAMP|__CURSOR)"\s*:')
+
+
+def sniff_json(head: list[str]) -> float:
+    """Compact objects with journal keys, one per line."""
+    return _share(head, _COMPACT)
+
+
+def sniff_json_seq(head: list[str]) -> float:
+    """Lines starting with the RS byte and a journal object."""
+    return _share(head, _SEQ)
+
+
+def sniff_json_sse(head: list[str]) -> float:
+    """`data: {` lines with journal keys (blank separators are ignored)."""
+    return _share(head, _SSE)
+
+
+def sniff_json_pretty(head: list[str]) -> float:
+    """A lone `{` line first, then indented `"__CURSOR" : …` style key lines."""
+    lines = [h.strip() for h in head if h.strip()]
+    if not lines or lines[0] != "{":
+        return 0.0
+    return 1.0 if any(_KEY_IN_LINE.match(h) for h in lines[1:]) else 0.2
+
+
+_EXAMPLE = '{"__REALTIME_TIMESTAMP":"1779198225077123","_PID":"963591","MESSAGE":"…"}'
+
+FORMATS: tuple[Format, ...] = (
+    Format("journal-json", "journalctl -o json", _EXAMPLE, parse_json, sniff_json),
+    Format(
+        "journal-json-pretty",
+        "journalctl -o json-pretty",
+        '{\n\t"__REALTIME_TIMESTAMP" : "1779198225077123",\n\t"MESSAGE" : "…"\n}',
+        parse_json_pretty,
+        sniff_json_pretty,
+    ),
+    Format(
+        "journal-json-seq",
+        "journalctl -o json-seq",
+        "\x1e" + _EXAMPLE,
+        parse_json_seq,
+        sniff_json_seq,
+    ),
+    Format(
+        "journal-json-sse",
+        "journalctl -o json-sse",
+        "data: " + _EXAMPLE,
+        parse_json_sse,
+        sniff_json_sse,
+    ),
+)
