@@ -1,0 +1,178 @@
+"""journalctl `-o export` (LOG-FORMATS §1.5): `KEY=value` blocks separated by blank lines.
+
+A value that is unprintable or holds a newline is written as `KEY\\n`, an 8-byte little-endian
+length, the raw bytes and `\\n`. Only the bytes give exact entry boundaries, so the reader
+should hand this format's bytes to `parse_export_bytes`. `parse` (the lines frame) is a
+vectorised best effort: a binary value runs from the line after its bare `KEY` up to the next
+blank, `KEY=` or bare `KEY` line, less its 8 length characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from triage.parsers.base import Context, Format, Parsed, ParseOptions
+from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed
+
+_NAME = r"[A-Za-z0-9_]+"
+_LENGTH_BYTES = 8
+
+
+def _classify(lines: pl.DataFrame) -> pl.DataFrame:
+    """Mark field starts, payload lines and separators; number entries and fields."""
+    raw = pl.col("raw").fill_null("")
+    is_text = raw.str.contains(f"^{_NAME}=")
+    is_bare = raw.str.contains(f"^{_NAME}$")
+    blank = raw == ""
+    marked = lines.with_columns(raw=raw, blank=blank, start=is_text | is_bare, bare=is_bare)
+    marked = marked.with_columns(
+        entry=(~pl.col("blank") & pl.col("blank").shift(1, fill_value=True)).cum_sum(),
+        field=pl.col("start").cum_sum(),
+    )
+    # A payload line follows a bare KEY (directly or through other payload lines).
+    # A blank line ends the entry, so a payload never continues past one.
+    field_is_bare = pl.col("bare").first().over("field")
+    same_entry = pl.col("entry") == pl.col("entry").first().over("field")
+    payload = ~pl.col("start") & ~pl.col("blank") & (pl.col("field") > 0) & field_is_bare
+    payload = payload & same_entry
+    entry_start = ~pl.col("blank") & pl.col("blank").shift(1, fill_value=True)
+    kind = (
+        pl.when(pl.col("blank"))
+        .then(pl.lit("noise"))
+        .when(~pl.col("start") & ~payload)
+        .then(pl.lit("unparsed"))
+        .when(entry_start)
+        .then(pl.lit("entry"))
+        .otherwise(pl.lit("continuation"))
+    )
+    return marked.with_columns(payload=payload).with_columns(kind=kind)
+
+
+def _fields(classified: pl.DataFrame) -> pl.DataFrame:
+    """One row per field: entry, name and value (binary payload lines joined, prefix dropped)."""
+    rows = classified.filter(pl.col("start") | pl.col("payload"))
+    text = pl.col("raw").str.splitn("=", 2)
+    per_field = rows.group_by("field", maintain_order=True).agg(
+        pl.col("entry").first(),
+        pl.col("line").first(),
+        pl.col("bare").first(),
+        text.first().struct.field("field_0").alias("name"),
+        text.first().struct.field("field_1").alias("text_value"),
+        pl.col("raw").slice(1).str.join("\n").alias("payload"),
+    )
+    value = pl.when(pl.col("bare")).then(pl.col("payload").str.slice(_LENGTH_BYTES))
+    return per_field.with_columns(value=value.otherwise(pl.col("text_value")))
+
+
+def _entries(fields: pl.DataFrame, classified: pl.DataFrame) -> pl.DataFrame:
+    """Pivot the fields we use into one row per entry (repeated MESSAGE joined by newline)."""
+    bounds = (
+        classified.filter(pl.col("kind").is_in(["entry", "continuation"]))
+        .group_by("entry")
+        .agg(pl.col("line").min(), pl.col("line").max().alias("end_line"))
+    )
+    picks = [
+        pl.col("value").filter(pl.col("name") == key).str.join("\n").alias(key)
+        if key == "MESSAGE"
+        else pl.col("value").filter(pl.col("name") == key).first().alias(key)
+        for key in JOURNAL_FIELDS
+    ]
+    has_message = (pl.col("name") == "MESSAGE").any().alias("_has_message")
+    pivot = fields.group_by("entry").agg(*picks, has_message)
+    pivot = pivot.with_columns(
+        MESSAGE=pl.when("_has_message").then(pl.col("MESSAGE")).otherwise(None)
+    ).drop("_has_message")
+    return bounds.join(pivot, on="entry", how="left").sort("line").drop("entry")
+
+
+def parse_export(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o export` from the lines frame (best effort for binary fields)."""
+    classified = _classify(lines)
+    fields = _fields(classified)
+    return journal_parsed(_entries(fields, classified), classified, ctx)
+
+
+_NAME_BYTES = re.compile(rb"[A-Za-z0-9_]+")
+
+
+def _read_field(data: bytes, pos: int) -> tuple[str | None, bytes, int]:
+    """Read one field at `pos` -> (name, value, next position).
+
+    The name is "" for a blank line and None for a line that is not a field.
+    """
+    end = data.find(b"\n", pos)
+    end = len(data) if end < 0 else end
+    head = data[pos:end]
+    name, eq, value = head.partition(b"=")
+    if not head or not _NAME_BYTES.fullmatch(name):
+        return ("" if not head else None), b"", end + 1
+    if eq:
+        return name.decode(), value, end + 1
+    start = end + 1 + _LENGTH_BYTES
+    size = int.from_bytes(data[end + 1 : start], "little")
+    return head.decode("utf-8", "replace"), data[start : start + size], start + size + 1
+
+
+def _export_rows(data: bytes) -> tuple[list[dict[str, object]], list[tuple[int, str]]]:
+    """Walk the bytes -> (one dict per entry, (line, kind) for every physical line).
+
+    A Python loop over fields: the binary length prefixes force a sequential read.
+    """
+    rows: list[dict[str, object]] = []
+    kinds: list[tuple[int, str]] = []
+    current: dict[str, object] | None = None
+    pos, line = 0, 1
+    while pos < len(data):
+        name, value, nxt = _read_field(data, pos)
+        span = data.count(b"\n", pos, min(nxt, len(data))) or 1
+        if not name:
+            kinds.append((line, "noise" if name == "" else "unparsed"))
+            current = None if name == "" else current
+        else:
+            if current is None:
+                current = {"line": line, "MESSAGE": None}
+                rows.append(current)
+            first = "entry" if current["line"] == line else "continuation"
+            kinds.extend((line + i, first if i == 0 else "continuation") for i in range(span))
+            _store(current, name, value.decode("utf-8", "replace"), line + span - 1)
+        pos, line = nxt, line + span
+    return rows, kinds
+
+
+def _store(entry: dict[str, object], name: str, value: str, end_line: int) -> None:
+    """Keep a field we use; a repeated MESSAGE is joined with newlines, others keep the first."""
+    entry["end_line"] = end_line
+    if name == "MESSAGE" and entry["MESSAGE"] is not None:
+        entry["MESSAGE"] = f"{entry['MESSAGE']}\n{value}"
+    elif name in JOURNAL_FIELDS and entry.get(name) is None:
+        entry[name] = value
+
+
+def parse_export_bytes(data: bytes, path: str, options: ParseOptions | None = None) -> Parsed:
+    """Parse `journalctl -o export` from its bytes: exact, including binary fields."""
+    rows, kinds = _export_rows(data)
+    schema = {"line": pl.UInt32, "end_line": pl.UInt32} | dict.fromkeys(JOURNAL_FIELDS, pl.String)
+    fields = pl.DataFrame(rows, schema=schema)
+    classified = pl.DataFrame(kinds, schema={"line": pl.UInt32, "kind": pl.String}, orient="row")
+    ctx = Context(path, options or ParseOptions())
+    return journal_parsed(fields, classified, ctx)
+
+
+def sniff_export(head: list[str]) -> float:
+    """`__CURSOR=` on the first non-blank line, then `KEY=value` lines."""
+    lines = [h for h in head if h]
+    if not lines or not lines[0].startswith("__CURSOR="):
+        return 0.0
+    fields = sum(1 for h in lines if re.match(f"{_NAME}=", h))
+    return max(0.8, fields / len(lines))
+
+
+FORMAT = Format(
+    "journal-export",
+    "journalctl -o export (read as bytes: binary fields carry a length prefix)",
+    "__CURSOR=s=739ad463…\n__REALTIME_TIMESTAMP=1779198225077123\nMESSAGE=…\n",
+    parse_export,
+    sniff_export,
+)
