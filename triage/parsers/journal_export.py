@@ -14,7 +14,7 @@ import re
 import polars as pl
 
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
-from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed
+from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed, pivot_fields
 
 _NAME = r"[A-Za-z0-9_]+"
 _LENGTH_BYTES = 8
@@ -67,24 +67,13 @@ def _fields(classified: pl.DataFrame) -> pl.DataFrame:
 
 
 def _entries(fields: pl.DataFrame, classified: pl.DataFrame) -> pl.DataFrame:
-    """Pivot the fields we use into one row per entry (repeated MESSAGE joined by newline)."""
+    """One row per entry: its line span and the journal fields we use."""
     bounds = (
         classified.filter(pl.col("kind").is_in(["entry", "continuation"]))
         .group_by("entry")
         .agg(pl.col("line").min(), pl.col("line").max().alias("end_line"))
     )
-    picks = [
-        pl.col("value").filter(pl.col("name") == key).str.join("\n").alias(key)
-        if key == "MESSAGE"
-        else pl.col("value").filter(pl.col("name") == key).first().alias(key)
-        for key in JOURNAL_FIELDS
-    ]
-    has_message = (pl.col("name") == "MESSAGE").any().alias("_has_message")
-    pivot = fields.group_by("entry").agg(*picks, has_message)
-    pivot = pivot.with_columns(
-        MESSAGE=pl.when("_has_message").then(pl.col("MESSAGE")).otherwise(None)
-    ).drop("_has_message")
-    return bounds.join(pivot, on="entry", how="left").sort("line").drop("entry")
+    return bounds.join(pivot_fields(fields), on="entry", how="left").sort("line").drop("entry")
 
 
 def parse_export(lines: pl.DataFrame, ctx: Context) -> Parsed:

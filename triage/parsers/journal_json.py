@@ -147,6 +147,27 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
     return conform(events, PARSED_SCHEMA)
 
 
+def pivot_fields(fields: pl.DataFrame) -> pl.DataFrame:
+    """Fields frame (`entry`, `name`, `value`) -> one row per entry with a column per
+    `JOURNAL_FIELDS` name: a repeated MESSAGE is joined by newlines, other fields keep the first."""
+    picked = pl.col("value").filter(pl.col("name") == "MESSAGE")
+    picks = [
+        pl.col("value").filter(pl.col("name") == key).first().alias(key)
+        for key in JOURNAL_FIELDS
+        if key != "MESSAGE"
+    ]
+    return (
+        fields.group_by("entry")
+        .agg(
+            *picks,
+            picked.str.join("\n").alias("MESSAGE"),
+            (pl.col("name") == "MESSAGE").any().alias("_has_message"),
+        )
+        .with_columns(MESSAGE=pl.when("_has_message").then(pl.col("MESSAGE")))
+        .drop("_has_message")
+    )
+
+
 def line_counts(classified: pl.DataFrame) -> dict[str, int]:
     """Count the `kind` column (entry, continuation, noise, unparsed) of a classified frame."""
     counts = dict(classified.group_by("kind").len().iter_rows())
