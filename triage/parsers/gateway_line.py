@@ -19,8 +19,8 @@ ISO_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
 
 _CLOCK_STAMP = r"\d\d:\d\d:\d\d(?:\.\d{3})?"
 _GATEWAY_LINE = (
-    rf"(?s)^(?:(?<iso>{ISO_STAMP})\s+|{_CLOCK_STAMP}\s+)?"
-    r"(?:\[(?<tag>[^\]\s]+)\]\s*)?(?<rest>.*)$"
+    rf"(?s)^(?:(?P<iso>{ISO_STAMP})\s+|{_CLOCK_STAMP}\s+)?"
+    r"(?:\[(?P<tag>[^\]\s]+)\]\s*)?(?P<rest>.*)$"
 )
 
 _LEVEL_WORDS: dict[str, str] = {

@@ -1,0 +1,135 @@
+"""journalctl `-o verbose` (LOG-FORMATS §1.5): a header line, then indented `NAME=value` lines.
+
+Header: `<weekday> YYYY-MM-DD HH:MM:SS.ffffff <zone> [<cursor>]`, the weekday possibly localised
+(`Do`, `So`). The cursor's `t=` (hex µs since the epoch) is the exact UTC receive time, so the
+header's ambiguous zone abbreviation is only a fallback. A multi-line value continues on lines
+indented to `4 + len(NAME) + 1`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.journal_json import finish, journal_events, pivot_fields
+
+HEADER = (
+    r"^(?P<weekday>\S+) (?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?) (?P<zone>\S+)"
+    r" \[(?P<cursor>[^\]]*)\]\s*$"
+)
+_FIELD = r"^    (?P<name>[A-Za-z0-9_]+)=(?P<value>.*)$"
+SEPARATOR = r"^(?:\x1b\[[0-9;]*m)?-- .* --(?:\x1b\[[0-9;]*m)?$"
+"""`-- Boot <id> --`, `-- Reboot --`, `-- No entries --`, `-- Logs begin at … --` (§1.7)."""
+_UTC_ZONES = ("UTC", "GMT", "Z", "+00", "+0000", "+00:00")
+
+
+def _classify(lines: pl.DataFrame) -> pl.DataFrame:
+    """Number entries (header lines) and fields; mark each line's kind."""
+    raw = pl.col("raw").fill_null("")
+    marked = lines.with_columns(
+        raw=raw,
+        header=raw.str.contains(HEADER),
+        start=raw.str.contains(_FIELD),
+        indented=raw.str.starts_with("    "),
+        noise=(raw.str.strip_chars() == "") | raw.str.contains(SEPARATOR),
+    ).with_columns(
+        entry=pl.col("header").cum_sum(),
+        field=(pl.col("header") | pl.col("start")).cum_sum(),
+    )
+    # A noise line ends the entry: later indented lines belong to no entry.
+    open_entry = (pl.col("noise").cum_sum() - pl.col("noise")).over("entry") == 0
+    in_entry = (pl.col("entry") > 0) & open_entry
+    kind = (
+        pl.when(pl.col("header"))
+        .then(pl.lit("entry"))
+        .when(pl.col("noise"))
+        .then(pl.lit("noise"))
+        .when(in_entry & pl.col("indented"))
+        .then(pl.lit("continuation"))
+        .otherwise(pl.lit("unparsed"))
+    )
+    return marked.with_columns(kind=kind)
+
+
+def _fields(classified: pl.DataFrame) -> pl.DataFrame:
+    """One row per field: entry, name and value, continuation lines de-indented and joined."""
+    parts = pl.col("raw").str.extract_groups(_FIELD)
+    name = parts.struct.field("name").first().over("field")
+    # A continuation line is indented to `4 + len(NAME) + 1`; drop exactly that much.
+    text = (
+        pl.when(pl.col("start"))
+        .then(parts.struct.field("value"))
+        .otherwise(pl.col("raw").str.slice(name.str.len_chars() + 5))
+    )
+    return (
+        classified.filter(pl.col("kind") == "continuation")
+        .with_columns(name=name, text=text)
+        .filter(pl.col("name").is_not_null())
+        .group_by("field", maintain_order=True)
+        .agg(pl.col("entry").first(), pl.col("name").first(), pl.col("text").str.join("\n"))
+        .select("entry", "name", pl.col("text").alias("value"))
+    )
+
+
+def _headers(classified: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Per entry: line span and a `__REALTIME_TIMESTAMP` from the cursor (or the header)."""
+    parts = pl.col("raw").str.extract_groups(HEADER)
+    cursor_t = parts.struct.field("cursor").str.extract(r"(?:^|;)t=([0-9a-fA-F]+)", 1)
+    micros = cursor_t.str.to_integer(base=16, strict=False)
+    zone = parts.struct.field("zone")
+    stamp = parts.struct.field("stamp").str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False
+    )
+    fallback_zone = ctx.options.tz or "UTC"
+    header_micros = (
+        pl.when(zone.is_in(_UTC_ZONES))
+        .then(stamp.dt.replace_time_zone("UTC"))
+        .otherwise(stamp.dt.replace_time_zone(fallback_zone, ambiguous="earliest"))
+        .dt.epoch("us")
+    )
+    spans = classified.filter(pl.col("kind").is_in(["entry", "continuation"]))
+    return (
+        spans.group_by("entry", maintain_order=True)
+        .agg(pl.col("line").first(), pl.col("line").last().alias("end_line"), pl.col("raw").first())
+        .with_columns(
+            __REALTIME_TIMESTAMP=pl.coalesce(micros, header_micros).cast(pl.String),
+            _guessed=micros.is_null() & ~zone.is_in(_UTC_ZONES),
+        )
+        .drop("raw")
+    )
+
+
+def parse_verbose(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse `journalctl -o verbose`."""
+    classified = _classify(lines)
+    headers = _headers(classified, ctx)
+    fields = pivot_fields(_fields(classified)).drop("__REALTIME_TIMESTAMP")
+    entries = headers.join(fields, on="entry", how="left").sort("line")
+    events = journal_events(entries, ctx.path)
+    events = events.with_columns(ts_inferred=pl.Series(entries["_guessed"]).fill_null(False))
+    return finish(events, classified, ctx)
+
+
+_HEADER_RE = re.compile(HEADER)
+
+
+def sniff_verbose(head: list[str]) -> float:
+    """A verbose header with a `[s=` cursor, followed by indented `NAME=` lines."""
+    headers = [h for h in head if _HEADER_RE.match(h)]
+    if not headers:
+        return 0.0
+    has_cursor = any("[s=" in h for h in headers)
+    has_fields = any(re.match(_FIELD, h) for h in head)
+    return 1.0 if has_cursor and has_fields else 0.6
+
+
+FORMAT = Format(
+    "journal-verbose",
+    "journalctl -o verbose",
+    "Tue 2026-05-19 13:43:45.077123 UTC [s=…;i=4ece7;b=…;m=4fc72436e;t=64c508a72423d;x=…]\n"
+    "    _PID=963591\n    MESSAGE=…",
+    parse_verbose,
+    sniff_verbose,
+)
