@@ -65,7 +65,7 @@ def gateway_sample(
     def build(j: Journal, rng: random.Random) -> tuple[list[dict[str, object]], str]:
         w = gateway_world(j, rng)
         schedule = plan(w)
-        truth = play(j, schedule, j.t + minutes * 60, lambda: w.normal(gap), w)
+        truth = play(j, schedule, j.t + minutes * 60, lambda due: w.normal(gap, due), w)
         return truth, "an OpenClaw gateway as a systemd user service"
 
     return build
@@ -150,7 +150,7 @@ SAMPLES = (
         "another session has a compaction that completes normally (decoy).",
         "session-lock-contention (the lock failures are explained by the compaction), "
         "compaction-stuck (lock errors are visible), gateway-restart-loop (one restart).",
-        gateway_sample(_lock_leak_plan, 48, gap=55.0),
+        gateway_sample(_lock_leak_plan, 48, gap=64.0),
     ),
     Sample(
         "healthy",

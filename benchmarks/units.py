@@ -79,8 +79,11 @@ class Unit:
         self.sd(f"Stopped {self.desc}.", unit=False)
         self.alive = False
 
-    def filler(self) -> None:
+    def filler(self, due: float = float("inf")) -> None:
         """Background lines while nothing happens: requests if running, some cron noise."""
+        if due - self.j.t < 5.0:
+            self.j.t = max(self.j.t, due) + 0.001
+            return
         if self.alive:
             self.traffic(1)
         if self.rng.random() < 0.08:
@@ -88,7 +91,7 @@ class Unit:
             self.j.line(
                 f"CRON[{pid}]", "(root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)"
             )
-        self.j.t += self.rng.uniform(10, 40)
+        self.j.t = min(self.j.t + self.rng.uniform(10, 40), due + 0.001)
 
     def restart_once(self, counter: int = 1) -> int:
         """`Scheduled restart job` with the given counter, then Stopped and Started."""

@@ -248,8 +248,14 @@ class World:
         blocked = self.busy | self.retired
         return [s for s in self.sessions if s.key not in blocked]
 
-    def normal(self, gap: float) -> None:
-        """One unit of background traffic, then the clock moves on by about `gap` seconds."""
+    def normal(self, gap: float, due: float = float("inf")) -> None:
+        """One unit of background traffic, then the clock moves on by about `gap` seconds.
+
+        Never runs past `due` (the next scripted incident step) by more than a millisecond.
+        """
+        if due - self.j.t < 8.0:
+            self.j.t = max(self.j.t, due) + 0.001
+            return
         if self.j.t >= self.next_heartbeat:
             self.heartbeat()
             self.tick(0.5, 5.0)
@@ -260,7 +266,7 @@ class World:
             self.ws_call()
         else:
             self.turn(s)
-        self.j.t += gap * self.rng.uniform(0.5, 1.5)
+        self.j.t = min(self.j.t + gap * self.rng.uniform(0.5, 1.5), max(self.j.t, due) + 0.001)
 
     def heartbeat(self) -> None:
         """The periodic diagnostic heartbeat."""
@@ -331,7 +337,7 @@ def play(
     j: Journal,
     schedule: list[tuple[float, Incident, Iterator[float]]],
     until: float,
-    filler: Callable[[], None],
+    filler: Callable[[float], None],
     world: World | None = None,
 ) -> list[dict[str, object]]:
     """Interleave the scheduled incidents with `filler` traffic until `until`; return the truth."""
@@ -354,7 +360,8 @@ def play(
             else:
                 heapq.heappush(active, (j.t + wait, n, inc, gen))
             continue
-        filler()
+        due = min(pending[-1][0] if pending else until, active[0][0] if active else until)
+        filler(max(due, j.t) if (pending or active) else until)
     return truth
 
 
