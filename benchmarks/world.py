@@ -109,6 +109,7 @@ class World:
         self.retired: set[str] = set()
         self.next_heartbeat = journal.t + 30
         self.next_pid = self.gw_pid
+        self.pace = 1.0  # scales model and tool durations: dense journals need short turns
 
     # -- primitives --------------------------------------------------------------------------
     def tick(self, lo: float = 0.001, hi: float = 0.05) -> None:
@@ -192,7 +193,7 @@ class World:
         """A model fetch start and done pair."""
         self.gw("provider-transport-fetch", f"model-fetch start: provider=anthropic runId={run}")
         t0 = self.j.t
-        self.tick(0.4, 3.0)
+        self.tick(0.4 * self.pace, 3.0 * self.pace)
         ms = int((self.j.t - t0) * 1000)
         self.gw(
             "provider-transport-fetch",
@@ -226,7 +227,7 @@ class World:
                 f"embedded run tool start: runId={run} tool={tool} toolCallId={call}",
             )
             t0 = self.j.t
-            self.tick(0.05, 1.5)
+            self.tick(0.05 * self.pace, 1.5 * self.pace)
             ms = int((self.j.t - t0) * 1000)
             self.gw(
                 "agent/embedded",
