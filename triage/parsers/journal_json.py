@@ -17,9 +17,13 @@ from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conf
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, split_gateway_message
 
-_VALUE = (
-    r'"(?:[^"\\]|\\.)*"'  # string
-    r'|\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]'  # array of numbers or strings
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_OBJECT_1 = rf"\{{(?:[^{{}}\"]|{_STRING})*\}}"
+_OBJECT_2 = rf"\{{(?:[^{{}}\"]|{_STRING}|{_OBJECT_1})*\}}"
+JSON_VALUE = (
+    rf"{_STRING}"
+    rf'|\[(?:[^\]"{{}}]|{_STRING}|{_OBJECT_1})*\]'  # array of numbers, strings or flat objects
+    rf"|{_OBJECT_2}"  # object nested at most two deep (tslog `_meta.path`)
     r"|null|true|false|-?\d[\d.eE+-]*"
 )
 JOURNAL_FIELDS = (
@@ -59,7 +63,7 @@ _UTF8_UNIT = (
 
 def json_value(text: pl.Expr, key: str) -> pl.Expr:
     """The raw JSON text of top-level `key` in each object (null when absent)."""
-    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({_VALUE})', 1)
+    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({JSON_VALUE})', 1)
 
 
 def decode_bytes(numbers: pl.Expr) -> pl.Expr:
@@ -143,8 +147,35 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
         .cast(LEVEL_DTYPE),
         message=pl.col("MESSAGE").fill_null(""),
     )
-    events = split_gateway_message(events).with_columns(error=error_name(pl.col("message")))
+    events = _console_json(split_gateway_message(events))
+    events = events.with_columns(error=error_name(pl.col("message")))
+    # Node apps log errors to stdout at PRIORITY 6: an error name outranks info (§1.8).
+    raise_to_error = pl.col("error").is_not_null() & pl.col("level").fill_null("info").eq("info")
+    events = events.with_columns(
+        level=pl.when(raise_to_error).then(pl.lit("error", dtype=LEVEL_DTYPE)).otherwise("level")
+    )
     return conform(events, PARSED_SCHEMA)
+
+
+_CONSOLE_JSON = r'^\{.*"message"\s*:.*\}$'
+
+
+def _console_json(events: pl.DataFrame) -> pl.DataFrame:
+    """MESSAGEs written in the gateway's `json` console style become gateway records."""
+    is_record = pl.col("message").str.contains(_CONSOLE_JSON) & pl.col("message").str.contains(
+        r'"(?:severity|subsystem|level)"\s*:'
+    )
+    events = events.with_row_index("_row")
+    subset = events.filter(is_record)
+    if subset.height == 0:
+        return events.drop("_row")
+    from triage.parsers.gateway_file import records  # here: gateway_file imports this module
+
+    decoded = records(subset.select("line", "end_line", text=pl.col("message")))
+    update = decoded.select("ts", "subsystem", "level", "message").with_columns(
+        subset["_row"], ts=pl.coalesce(decoded["ts"], subset["ts"])
+    )
+    return events.update(update, on="_row").drop("_row")
 
 
 def pivot_fields(fields: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,147 @@
+"""The OpenClaw gateway's JSON file log (LOG-FORMATS §2.4), one record per line, in three shapes.
+
+- tslog: `{"time":…,"0":"{\\"subsystem\\":\\"gateway\\"}","1":"<message>","_meta":{…}}`; a
+  meta object passed first lands in `"1"` and pushes the message to `"2"`.
+- flat: `{"time":…,"level":"warn","subsystem":"logging","message":"…",<meta keys>}`.
+- the console `json` style: `{"severity":"INFO","time":…,"level":…,"subsystem":…,"message":…}`.
+
+The subsystem is kept in full (`channels/discord`). Meta keys (`timeoutMs`, `elapsedMs`, …) are
+appended to the message as ` key=value` pairs so that rules, which regex the message, see them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from triage.events import PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
+from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.gateway_line import error_name, level_word, parse_iso
+from triage.parsers.journal_json import JSON_VALUE, decode_value, finish, json_value
+
+_ARGS = tuple(str(i) for i in range(6))
+"""tslog's positional arguments, `"0"` to `"5"`."""
+_KNOWN = {"time", "level", "severity", "subsystem", "message", "msg", "_meta", "hostname", *_ARGS}
+_PAIR = rf'[{{,]\s*"((?:[^"\\]|\\.)*)"\s*:\s*({JSON_VALUE})'
+_SUBSYSTEM_NAME = r'^\{\s*"subsystem"\s*:\s*"((?:[^"\\]|\\.)*)"\s*\}$'
+_PLAIN_VALUE = r'^[^\s"]+$'
+
+
+def _meta_pairs(pairs: pl.Expr) -> pl.Expr:
+    """List of raw `"key":value` pairs -> ` key=value …` text (known keys and nulls left out)."""
+    key = pl.element().str.extract(_PAIR, 1)
+    raw = pl.element().str.extract(_PAIR, 2)
+    text = decode_value(raw, join=False)
+    shown = pl.when(text.str.contains(_PLAIN_VALUE)).then(text).otherwise('"' + text + '"')
+    pair = (
+        pl.when(key.is_in(list(_KNOWN)) | text.is_null())
+        .then(None)
+        .otherwise(" " + key + "=" + shown)
+    )
+    return pairs.list.eval(pair.drop_nulls()).list.join("")
+
+
+def _args(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """tslog positional arguments -> (subsystem from a `{"subsystem":…}` name, message text).
+
+    String arguments are joined with spaces; object arguments follow as ` key=value` pairs.
+    """
+    strings: list[pl.Expr] = []
+    pairs: list[pl.Expr] = []
+    subsystem = pl.lit(None, dtype=pl.String)
+    for index, key in enumerate(_ARGS):
+        raw = json_value(text, key)
+        value = decode_value(raw, join=False)
+        if index == 0:
+            subsystem = value.str.extract(_SUBSYSTEM_NAME, 1)
+            value = pl.when(subsystem.is_null()).then(value)
+        is_object = raw.str.starts_with("{")
+        strings.append(pl.when(~is_object).then(value))
+        pairs.append(pl.when(is_object).then(_object_pairs(raw)))
+    message = pl.concat_str(strings, separator=" ", ignore_nulls=True)
+    message = pl.concat_str([message, *pairs], ignore_nulls=True).str.strip_chars_start(" ")
+    return subsystem, pl.when(message != "").then(message)
+
+
+def _object_pairs(raw: pl.Expr) -> pl.Expr:
+    """A JSON object's text -> ` key=value` pairs of its top-level members."""
+    return _meta_pairs(raw.str.extract_all(_PAIR))
+
+
+def records(objects: pl.DataFrame) -> pl.DataFrame:
+    """Objects frame (`line`, `end_line`, `text`) -> events conformed to `PARSED_SCHEMA`."""
+    text = pl.col("text")
+    subsystem_arg, message_args = _args(text)
+    name = decode_value(json_value(text, "name"), join=False).str.extract(_SUBSYSTEM_NAME, 1)
+    flat_message = decode_value(json_value(text, "message"), join=False)
+    is_flat = flat_message.is_not_null()
+    level = pl.coalesce(
+        level_word(decode_value(json_value(text, "logLevelName"), join=False)),
+        level_word(decode_value(json_value(text, "level"), join=False)),
+        level_word(decode_value(json_value(text, "severity"), join=False)),
+    )
+    events = objects.select(
+        pl.col("line").cast(pl.UInt32),
+        pl.col("end_line").cast(pl.UInt32),
+        ts=pl.coalesce(
+            parse_iso(decode_value(json_value(text, "time"), join=False)),
+            parse_iso(decode_value(json_value(text, "date"), join=False)),
+        ),
+        ts_inferred=pl.lit(False),
+        source=pl.lit(Source.GATEWAY_FILE.value, dtype=SOURCE_DTYPE),
+        host=decode_value(json_value(text, "hostname"), join=False),
+        subsystem=pl.coalesce(
+            decode_value(json_value(text, "subsystem"), join=False), subsystem_arg, name
+        ),
+        level=level,
+        message=pl.when(is_flat)
+        .then(flat_message + _meta_pairs(text.str.extract_all(_PAIR)))
+        .otherwise(message_args)
+        .fill_null(""),
+    )
+    return conform(events.with_columns(error=error_name(pl.col("message"))), PARSED_SCHEMA)
+
+
+_RECORD = r'^\{.*"(?:time|_meta|message|severity)"\s*:.*\}$'
+
+
+def parse_gateway_file(lines: pl.DataFrame, ctx: Context) -> Parsed:
+    """Parse the gateway's JSON file log (tslog or flat records, one per line)."""
+    text = pl.col("raw").fill_null("").str.strip_chars()
+    classified = lines.with_columns(text=text).with_columns(
+        kind=pl.when(pl.col("text") == "")
+        .then(pl.lit("noise"))
+        .when(pl.col("text").str.contains(_RECORD))
+        .then(pl.lit("entry"))
+        .otherwise(pl.lit("unparsed"))
+    )
+    objects = classified.filter(pl.col("kind") == "entry").select(
+        "line", pl.col("line").alias("end_line"), "text"
+    )
+    events = records(objects).with_columns(file=pl.lit(ctx.path, dtype=pl.String))
+    return finish(conform(events, PARSED_SCHEMA), classified, ctx)
+
+
+_TSLOG = re.compile(r'^\{.*"time"\s*:.*"0"\s*:.*\}\s*$|^\{.*"0"\s*:.*"_meta"\s*:.*\}\s*$')
+_FLAT = re.compile(r'^\{(?=.*"message"\s*:)(?=.*"(?:level|severity|subsystem)"\s*:).*\}\s*$')
+_JOURNAL = re.compile(r'"(?:__REALTIME_TIMESTAMP|__CURSOR)"\s*:')
+
+
+def sniff_gateway_file(head: list[str]) -> float:
+    """Share of non-blank head lines that are tslog (`"0"` + `_meta`) or flat gateway records."""
+    lines = [h.strip() for h in head if h.strip()]
+    if not lines:
+        return 0.0
+    hits = sum(1 for h in lines if (_TSLOG.match(h) or _FLAT.match(h)) and not _JOURNAL.search(h))
+    return hits / len(lines)
+
+
+FORMAT = Format(
+    "gateway-file",
+    "OpenClaw gateway JSON file log (/tmp/openclaw/openclaw-YYYY-MM-DD.log)",
+    '{"time":"2026-02-26T02:23:37.000Z","0":"{\\"subsystem\\":\\"gateway\\"}",'
+    '"1":"received SIGINT; shutting down","_meta":{"logLevelName":"INFO"}}',
+    parse_gateway_file,
+    sniff_gateway_file,
+)
