@@ -1,0 +1,161 @@
+"""Fill the identity columns (session key and id, run, lane, lock, epoch, duplicate) from messages.
+
+Everything is a vectorised regex over `message` (LOG-FORMATS §2.7-2.8):
+
+- `lane` from `lane=`; `session_key` from `lane=session:<key>`, `sessionKey=`, or `key=agent:…`.
+- `session_id` from `sessionId=`, else the file stem of a `…/sessions/<id>.jsonl(.lock)` path
+  (or a bare `<uuid>.jsonl.lock`); placeholders (`xxx`, `unknown`, `<session>`) give null.
+- `lock_path`, `lock_pid` (`pid=<n>` on lines naming a lock), `lock_alive` (`alive=` when
+  present, else `lock_pid == pid` when both are known).
+- `session`: the key when known, else the key learnt from any line carrying both the key and
+  the id (across the whole file set), else the id.
+- `epoch` (per file, from 0): +1 on the first line of the gateway ident with a new journald pid,
+  and +1 on an `http server listening` / `[gateway] ready` line whose last preceding lifecycle
+  line was a stop (`received SIG…`, `signal SIG… received`, `[shutdown] started`): an in-process
+  restart. The restart line itself belongs to the new epoch. The gateway ident is the ident
+  most often seen on lines that carry an OpenClaw subsystem.
+- `duplicate`: true on the second of two `lane task error` lines for one failure (a `lane=main`
+  and a `lane=session:` line with the same error text within 1 s), so the pair counts once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from triage.events import EVENT_SCHEMA, conform
+
+LITERALS: tuple[str, ...] = (
+    "lane=",
+    "sessionId=",
+    "sessionKey=",
+    "key=agent:",
+    "runId=",
+    ".jsonl",
+    "http server listening",
+    "[gateway] ready",
+    "SIGTERM",
+    "SIGINT",
+    "SIGUSR1",
+    "[shutdown]",
+)
+"""Substrings of identity-bearing lines: the reader's prefilter keeps lines holding any."""
+
+PLACEHOLDERS = ["xxx", "XXXX", "unknown", "<session>", "<session-id>", "..."]
+VALUE = r"([^\s,;\"')\]]+)"
+DUPLICATE_WINDOW = timedelta(seconds=1)
+STOP = (
+    r"received SIG[A-Z0-9]+; (?:shutting down|restarting)|signal SIG[A-Z0-9]+ received"
+    r"|^started: gateway stopping"
+)
+READY = r"http server listening|^ready$"
+
+
+def identify(events: pl.DataFrame) -> pl.DataFrame:
+    """PARSED_SCHEMA rows (one or many files) -> EVENT_SCHEMA rows, same order."""
+    df = events.with_columns(_fields())
+    df = df.with_columns(_lock_alive())
+    df = df.with_columns(session=_session(df))
+    df = df.with_columns(epoch=_epoch(df))
+    df = df.with_columns(duplicate=_duplicates(df))
+    return conform(df, EVENT_SCHEMA)
+
+
+def _fields() -> list[pl.Expr]:
+    msg = pl.col("message").fill_null("")
+    lane = msg.str.extract(r"\blane=" + VALUE)
+    from_lane = lane.str.extract(r"^session:(agent:.+)$")
+    key = pl.coalesce(
+        from_lane,
+        msg.str.extract(r"\bsessionKey=" + VALUE),
+        msg.str.extract(r"\bkey=(agent:[^\s,;\"')\]]+)"),
+    )
+    path_id = msg.str.extract(r"/sessions/([^/\s\"']+?)\.jsonl\b")
+    bare_id = msg.str.extract(r"\b([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\.jsonl\b")
+    session_id = pl.coalesce(msg.str.extract(r"\bsessionId=" + VALUE), path_id, bare_id)
+    lock_path = msg.str.extract(r"([^\s\"'=]*\.jsonl\.lock)\b")
+    lock_pid = pl.when(lock_path.is_not_null() | msg.str.contains("locked", literal=True)).then(
+        msg.str.extract(r"\bpid=(\d+)").cast(pl.Int64, strict=False)
+    )
+    return [
+        lane.alias("lane"),
+        _real(key).alias("session_key"),
+        _real(session_id).alias("session_id"),
+        _real(msg.str.extract(r"\brunId=" + VALUE)).alias("run_id"),
+        lock_path.alias("lock_path"),
+        lock_pid.alias("lock_pid"),
+        msg.str.extract(r"\balive=(true|false)\b").alias("alive_text"),
+    ]
+
+
+def _real(value: pl.Expr) -> pl.Expr:
+    """Null for redaction placeholders."""
+    return (
+        pl.when(value.is_in(PLACEHOLDERS) | value.str.starts_with("<")).then(None).otherwise(value)
+    )
+
+
+def _lock_alive() -> pl.Expr:
+    by_pid = pl.when(pl.col("lock_pid").is_not_null() & pl.col("pid").is_not_null()).then(
+        pl.col("lock_pid") == pl.col("pid")
+    )
+    return pl.coalesce(pl.col("alive_text") == "true", by_pid).alias("lock_alive")
+
+
+def _session(df: pl.DataFrame) -> pl.Expr:
+    pairs = (
+        df.filter(pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null())
+        .select("session_id", "session_key")
+        .unique("session_id", keep="first", maintain_order=True)
+    )
+    learnt = pl.col("session_id").replace_strict(
+        pairs["session_id"], pairs["session_key"], default=None, return_dtype=pl.String
+    )
+    return pl.coalesce("session_key", learnt, "session_id")
+
+
+def _epoch(df: pl.DataFrame) -> pl.Expr:
+    gateway = (
+        df.filter(pl.col("subsystem").is_not_null() & pl.col("ident").is_not_null())
+        .group_by("ident")
+        .len()
+        .sort(["len", "ident"], descending=[True, False])
+    )
+    ident = gateway["ident"][0] if gateway.height else None
+    msg = pl.col("message").fill_null("")
+    own = (pl.col("ident") == ident) & pl.col("pid").is_not_null() if ident else pl.lit(False)
+    gw_pid = pl.when(own).then(pl.col("pid"))
+    prev_pid = gw_pid.forward_fill().shift(1).over("file")
+    pid_change = own & prev_pid.is_not_null() & (pl.col("pid") != prev_pid)
+    kind = (
+        pl.when(pid_change)
+        .then(pl.lit("pid"))
+        .when(msg.str.contains(STOP))
+        .then(pl.lit("stop"))
+        .when(msg.str.contains(READY))
+        .then(pl.lit("ready"))
+    )
+    prev_kind = kind.forward_fill().shift(1).over("file")
+    bump = pid_change.fill_null(False) | ((kind == "ready") & (prev_kind == "stop")).fill_null(
+        False
+    )
+    return bump.cast(pl.Int32).cum_sum().over("file").cast(pl.Int32)
+
+
+def _duplicates(df: pl.DataFrame) -> pl.Series:
+    is_lte = pl.col("message").fill_null("").str.starts_with("lane task error")
+    errors = df.with_row_index("_row").filter(is_lte & pl.col("lane").is_not_null())
+    errors = errors.with_columns(
+        text=pl.col("message").str.extract(r'error="(.*)"'),
+        p_text=pl.col("message").str.extract(r'error="(.*)"').shift(1).over("file"),
+        p_lane=pl.col("lane").shift(1).over("file"),
+        p_ts=pl.col("ts").shift(1).over("file"),
+    )
+    pair = (pl.col("lane") == "main") & pl.col("p_lane").str.starts_with("session:") | (
+        pl.col("p_lane") == "main"
+    ) & pl.col("lane").str.starts_with("session:")
+    close = (pl.col("ts") - pl.col("p_ts")).abs() <= DUPLICATE_WINDOW
+    dup = errors.filter(pair & (pl.col("text") == pl.col("p_text")) & close.fill_null(False))
+    rows = pl.Series("_row", range(df.height), pl.UInt32)
+    return rows.is_in(dup["_row"]).alias("duplicate")

@@ -1,0 +1,261 @@
+"""journalctl's short family, bare OpenClaw console lines and pasted excerpts of both.
+
+One parser serves every mode: the mode only decides which prefix starts an entry (the *hard
+start*) and how its stamp is read. Inside each entry the journald prefix is split
+(`<stamp>{ <host>} <ident>{[<pid>]}: <message>`; the ident runs to the first `[<digits>]: `,
+else the first `: `), then the message is read as a gateway console line
+(`{<time> }{[<subsystem>] }<message>`, or `openclaw logs`' `<level> <subsystem> {…} <message>`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from triage import timeinfer
+from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Level, Source, conform
+from triage.parsers import classify as cl
+from triage.parsers.base import Context, Format, Parsed
+from triage.timeinfer import StampKind
+
+CLASSIC = r"[^\W\d_][^\s\d]{1,7} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})?"
+ISO_JOURNAL = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:?\d\d"
+FULL = r"[^\W\d_]{2,4}\.? \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \S+"
+UNIX = r" ?\d{9,10}\.\d{6}"
+MONO = r"\[ *\d+\.\d{6}(?: <[ \d.]+[ *]>| {16})?\]"
+IDENT_AHEAD = r" (?:\S+ )?[^\s\[]\S*?(?:\[\d+\])?:(?: |$)"
+
+PREFIX = (
+    r"(?s)^(?:(?P<ident1>[^\s:\[]+)(?:\[(?P<pid1>\d+)\])?"
+    r"|(?P<host>\S+) (?P<ident2>(?:[^:\n]|:[^ \n])+?)(?:\[(?P<pid2>\d+)\])?):(?: (?P<msg>.*))?$"
+)
+OPENCLAW_LOGS = r"^(?P<lvl>trace|debug|info|warn|error|fatal) (?P<sub>[\w./-]+) \{[^{}]*\}(?: |$)"
+LEVEL_TAGS = {
+    "trace": "trace",
+    "debug": "debug",
+    "info": "info",
+    "warn": "warn",
+    "warning": "warn",
+    "error": "error",
+    "err": "error",
+    "fatal": "fatal",
+}
+UNIT = r"^(\S+\.(?:service|scope|socket|timer|mount|slice|target|path|device|swap))(?:\[|:|$)"
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """One journalctl output mode (or the bare gateway console): how its entries start."""
+
+    name: str
+    description: str
+    example: str
+    stamp: str | None
+    """Regex of the stamp that opens an entry; None for bare gateway lines."""
+    kind: StampKind
+    hard_start: str
+
+
+def _mode(name: str, description: str, example: str, stamp: str, kind: StampKind) -> Mode:
+    return Mode(name, description, example, stamp, kind, rf"^{stamp}(?: |$)")
+
+
+MODES = (
+    _mode(
+        "journal-short",
+        "journalctl -o short / short-precise, classic syslog files",
+        "May 19 13:43:45 casper node[963591]: 2026-05-19T13:43:45.077+00:00 [diagnostic] …",
+        CLASSIC,
+        StampKind.CLASSIC,
+    ),
+    Mode(
+        "journal-short-iso",
+        "journalctl -o short-iso / short-iso-precise",
+        "2026-05-19T13:43:45+00:00 casper node[963591]: …",
+        ISO_JOURNAL,
+        StampKind.ISO,
+        rf"^{ISO_JOURNAL}{IDENT_AHEAD}",
+    ),
+    _mode(
+        "journal-short-full",
+        "journalctl -o short-full",
+        "Tue 2026-05-19 13:43:45 UTC casper node[963591]: …",
+        FULL,
+        StampKind.FULL,
+    ),
+    _mode(
+        "journal-with-unit",
+        "journalctl -o with-unit",
+        "Tue 2026-05-19 13:43:45 UTC casper openclaw-gateway.service[963591]: …",
+        FULL,
+        StampKind.FULL,
+    ),
+    _mode(
+        "journal-short-unix",
+        "journalctl -o short-unix",
+        "1779198225.077123 casper node[963591]: …",
+        UNIX,
+        StampKind.UNIX,
+    ),
+    _mode(
+        "journal-short-monotonic",
+        "journalctl -o short-monotonic / short-delta",
+        "[ 5123.456789] casper node[963591]: …",
+        MONO,
+        StampKind.MONOTONIC,
+    ),
+    Mode(
+        "gateway-console",
+        "OpenClaw console lines, bare or via journalctl -o cat; `openclaw logs` output",
+        "2026-05-19T13:45:17.707+00:00 [diagnostic] lane task error: lane=main …",
+        None,
+        StampKind.NONE,
+        rf"^(?:{cl.ISO}|{cl.HMS})(?: |$)",
+    ),
+)
+MODE_BY_NAME = {m.name: m for m in MODES}
+
+
+def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
+    """Classify, group and read the lines of one input in `mode`."""
+    classified = cl.classify(lines, mode.hard_start)
+    counts = classified["cls"].value_counts()
+    count = dict(zip(counts["cls"].to_list(), counts["count"].to_list(), strict=True))
+    unparsed = classified.filter(pl.col("cls") == cl.LineClass.UNPARSED.value)["line"]
+    grouped = cl.entries(classified)
+    n_entries = grouped.height
+    if ctx.options.keep is not None:
+        grouped = grouped.filter(pl.col("text").str.contains_any(list(ctx.options.keep)))
+    frame = read_fields(grouped, mode)
+    frame, notes = timeinfer.resolve(frame, mode.kind, ctx)
+    events = conform(frame.with_columns(file=pl.lit(ctx.path)), PARSED_SCHEMA)
+    return Parsed(
+        events=events,
+        entries=n_entries,
+        continuations=count.get(cl.LineClass.CONTINUATION.value, 0),
+        noise=count.get(cl.LineClass.NOISE.value, 0),
+        unparsed=len(unparsed),
+        first_unparsed=int(unparsed[0]) if len(unparsed) else None,
+        notes=notes,
+    )
+
+
+def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
+    """From `line`, `end_line`, `text` to the parsed columns plus the raw stamps for timeinfer."""
+    text = pl.col("text")
+    if mode.stamp is None:
+        df = entries.with_columns(stamp=pl.lit(None, pl.String), rest=pl.lit(None, pl.String))
+    else:
+        stamp_re = rf"(?s)^(?P<stamp>{mode.stamp})(?: (?P<rest>.*))?$"
+        df = entries.with_columns(text.str.extract_groups(stamp_re).alias("s")).unnest("s")
+    df = df.with_columns(pl.col("rest").str.extract_groups(PREFIX).alias("p")).unnest("p")
+    journal = pl.col("stamp").is_not_null()
+    no_ident = journal & pl.col("ident1").is_null() & pl.col("ident2").is_null()
+    elided = pl.col("rest").str.replace(r"^\.\.\.(?: |$)", "")
+    df = df.with_columns(
+        host=pl.when(pl.col("ident2").is_not_null()).then(pl.col("host")),
+        ident=pl.coalesce("ident1", "ident2"),
+        pid=pl.coalesce("pid1", "pid2").cast(pl.Int64, strict=False),
+        body=pl.when(~journal)
+        .then(text)
+        .when(no_ident)
+        .then(elided.fill_null(""))
+        .otherwise(pl.col("msg").fill_null("")),
+    )
+    df = _gateway_fields(df)
+    return df.with_columns(
+        source=_source(journal).cast(SOURCE_DTYPE),
+        unit=_unit(),
+        error=_error_name(pl.col("message")),
+    ).with_columns(level=_level())
+
+
+def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
+    body = pl.col("body")
+    iso_at = rf"^{cl.ISO}(?: |$)"
+    hms_at = rf"^{cl.HMS}(?: |$)"
+    df = df.with_columns(
+        gw_iso=body.str.extract(rf"^({cl.ISO})(?: |$)"),
+        body=body.str.replace(iso_at, ""),
+    )
+    has_hms = pl.col("gw_iso").is_null() & body.str.contains(hms_at)
+    df = df.with_columns(
+        gw_hms=pl.when(has_hms).then(body.str.extract(rf"^({cl.HMS})")),
+        body=pl.when(has_hms).then(body.str.replace(hms_at, "")).otherwise(body),
+    )
+    df = df.with_columns(body.str.extract_groups(OPENCLAW_LOGS).alias("o")).unnest("o")
+    df = df.with_columns(
+        body=pl.when(pl.col("lvl").is_not_null())
+        .then(body.str.replace(OPENCLAW_LOGS, ""))
+        .otherwise(body)
+    )
+    tag_at = r"^\[([A-Za-z][\w./:@-]*)\](?: |$)"
+    df = df.with_columns(tag=body.str.extract(tag_at))
+    tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)
+    return df.with_columns(
+        subsystem=pl.coalesce("sub", pl.when(tag_level.is_null()).then(pl.col("tag"))),
+        tag_level=pl.coalesce("lvl", tag_level),
+        message=pl.when(pl.col("tag").is_not_null())
+        .then(body.str.replace(tag_at, ""))
+        .otherwise(body),
+    )
+
+
+def _source(journal: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(journal)
+        .then(pl.lit(Source.JOURNAL.value))
+        .when(pl.col("lvl").is_not_null())
+        .then(pl.lit(Source.OPENCLAW_LOGS.value))
+        .otherwise(pl.lit(Source.GATEWAY.value))
+    )
+
+
+def _unit() -> pl.Expr:
+    ident_unit = pl.col("ident").str.split("/").list.last().str.extract(UNIT)
+    systemd_unit = pl.when(pl.col("ident") == "systemd").then(pl.col("message").str.extract(UNIT))
+    return pl.coalesce(ident_unit, systemd_unit)
+
+
+def _error_name(message: pl.Expr) -> pl.Expr:
+    """`error="<Name>: …"`, else a message starting `<Name>`, else a `<Name>Error: ` inside."""
+    return pl.coalesce(
+        message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
+        message.str.extract(rf"^({cl.ERROR_NAME})\b"),
+        message.str.extract(rf"\b({cl.ERROR_NAME}): "),
+    )
+
+
+def _level() -> pl.Expr:
+    error = pl.when(pl.col("error").is_not_null()).then(pl.lit(Level.ERROR.value))
+    return pl.coalesce("tag_level", error).cast(LEVEL_DTYPE)
+
+
+def _fmt(mode: Mode) -> Format:
+    return Format(
+        name=mode.name,
+        description=mode.description,
+        example=mode.example,
+        parse=lambda lines, ctx: parse_lines(lines, ctx, mode),
+        sniff=lambda head: sniff(head, mode),
+    )
+
+
+def sniff(head: list[str], mode: Mode) -> float:
+    """Share of the non-blank head lines that start an entry in `mode` (0..1)."""
+    lines = [line for line in head if line.strip()]
+    if not lines:
+        return 0.0
+    frame = pl.DataFrame({"raw": lines}, schema={"raw": pl.String}).select(
+        t=cl.clean_text(pl.col("raw"))
+    )
+    hits = frame.select(pl.col("t").str.contains(mode.hard_start).sum()).item()
+    score = hits / len(lines)
+    if mode.name == "journal-with-unit" and score:
+        units = frame.select(pl.col("t").str.contains(rf"^{FULL} (?:\S+ )?\S+\.service").sum())
+        score = score + (0.01 if units.item() else -0.01)
+    return float(score)
+
+
+FORMATS = tuple(_fmt(m) for m in MODES)

@@ -1,0 +1,252 @@
+"""Turn the stamps a parser read into one UTC `ts` per entry, saying what was guessed.
+
+`ts` is the gateway's own ISO stamp when present (it carries its zone), else the journald
+stamp. Year-less journald stamps take their year from `--year`, else from the gateway ISO
+stamps in the same capture, else the file's mtime, else now (the reference is the year of the
+last entry); a month falling by 6 or more from one entry to the next is a new year, a rise by 6
+or more a step back (out-of-order lines around New Year). Zone-less stamps take the offset
+learnt from entries carrying both clocks, else `--tz`, else UTC. File order is never changed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import polars as pl
+
+from triage.events import UTC_US
+from triage.parsers.base import Context
+
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "jan janv january janvier jänner januar enero gennaio janeiro januari ene gen",
+        "feb févr fevr february février februar febrero febbraio fevereiro februari fév fev",
+        "mar mär mars march märz marzo março maart mrz",
+        "apr avr april avril abril aprile",
+        "may mai mayo maggio maio mei mag",
+        "jun juin june juni junio giugno junho giu",
+        "jul juil july juillet juli julio luglio julho lug",
+        "aug août aout august agosto augustus ago",
+        "sep sept september septembre septiembre settembre setembro set",
+        "oct okt october octobre oktober octubre ottobre outubro out ott",
+        "nov november novembre noviembre novembro",
+        "dec déc dez dic december décembre dezember diciembre dicembre dezembro",
+    ),
+    start=1,
+):
+    MONTHS.update(dict.fromkeys(_names.split(), _number))
+
+ROLLOVER_MONTHS = 6
+BACKWARD_TOLERANCE = timedelta(minutes=5)
+FORWARD_JUMP = timedelta(hours=1)
+MAX_JUMP_NOTES = 5
+UTC_ZONES = {"UTC", "GMT", "UT", "Z"}
+
+
+class StampKind(StrEnum):
+    """How a format's entry stamp is written."""
+
+    CLASSIC = "classic"  # `May 19 13:43:45(.ffffff)`: no year, no zone
+    ISO = "iso"  # `2026-05-19T13:43:45(.ffffff)+00:00`
+    FULL = "full"  # `Tue 2026-05-19 13:43:45 UTC`: zone as an abbreviation
+    UNIX = "unix"  # `1779198225.077123`
+    MONOTONIC = "monotonic"  # `[ 5123.456789]`: no wall clock
+    NONE = "none"  # bare gateway lines: only the gateway's own stamp
+
+
+def parse_iso(col: pl.Expr) -> pl.Expr:
+    """ISO 8601 with `Z`, `+HH:MM` or `+HHMM` -> UTC datetime (null when invalid)."""
+    normal = col.str.replace(r"Z$", "+0000").str.replace(r"([+-]\d\d):?(\d\d)$", "${1}${2}")
+    return normal.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
+    )
+
+
+def resolve(
+    df: pl.DataFrame, kind: StampKind, ctx: Context
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too."""
+    notes: list[str] = []
+    df = df.with_columns(gw_ts=parse_iso(pl.col("gw_iso")))
+    journal, inferred, note = _journal_ts(df, kind, ctx)
+    notes.extend(note)
+    df = df.with_columns(j_ts=journal, j_inferred=inferred)
+    df = df.with_columns(
+        ts=pl.coalesce("gw_ts", "j_ts"),
+        ts_inferred=pl.when(pl.col("gw_ts").is_not_null())
+        .then(False)
+        .otherwise(pl.col("j_inferred")),
+    )
+    df = _time_only(df, ctx)
+    notes.extend(clock_jumps(df, ctx.path))
+    return df, tuple(notes)
+
+
+def _journal_ts(
+    df: pl.DataFrame, kind: StampKind, ctx: Context
+) -> tuple[pl.Series, pl.Series, list[str]]:
+    stamp = df["stamp"]
+    none = pl.Series("j", [None] * df.height, UTC_US)
+    if kind is StampKind.ISO:
+        ts = df.select(parse_iso(pl.col("stamp"))).to_series()
+        return ts, pl.Series([False] * df.height), []
+    if kind is StampKind.UNIX:
+        micros = (
+            stamp.str.strip_chars().str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
+        )
+        ts = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        return ts, pl.Series([False] * df.height), []
+    if kind is StampKind.CLASSIC:
+        return _classic(df, ctx)
+    if kind is StampKind.FULL:
+        return _full(df, ctx)
+    return none, pl.Series([True] * df.height), []
+
+
+def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
+    parts = df.select(
+        pl.col("stamp").str.extract_groups(
+            r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\d\d:\d\d:\d\d(?:\.\d+)?)$"
+        )
+    ).unnest("stamp")
+    month = (
+        parts["mon"]
+        .str.to_lowercase()
+        .str.strip_chars(".")
+        .replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
+    )
+    day = parts["day"].cast(pl.Int32, strict=False)
+    step = _rollover_steps(month)
+    year, note = _anchor_years(df, month, day, step, ctx)
+    naive = pl.DataFrame({"y": year, "m": month, "d": day, "hms": parts["hms"]}).select(
+        _local_datetime(pl.col("y"), pl.col("m"), pl.col("d"), pl.col("hms"))
+    )["local"]
+    ts, zone_note = _zone(df, naive, ctx)
+    inferred = pl.Series([ctx.options.year is None or ctx.options.tz is None] * df.height)
+    return ts, inferred, [n for n in (note, zone_note) if n]
+
+
+def _local_datetime(year: pl.Expr, month: pl.Expr, day: pl.Expr, hms: pl.Expr) -> pl.Expr:
+    """Naive local datetime; Feb 29 in a common year moves to the nearest leap year."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    shift = (year % 4).replace_strict({0: 0, 1: -1, 2: 2, 3: 1}, default=0)
+    year = pl.when((month == 2) & (day == 29) & ~leap).then(year + shift).otherwise(year)
+    text = pl.concat_str(
+        year.cast(pl.String).str.zfill(4),
+        pl.lit("-"),
+        month.cast(pl.String).str.zfill(2),
+        pl.lit("-"),
+        day.cast(pl.String).str.zfill(2),
+        pl.lit(" "),
+        hms,
+    )
+    return text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False).alias("local")
+
+
+def _rollover_steps(month: pl.Series) -> pl.Series:
+    """Cumulative year offset relative to the first entry, from month falls and rises."""
+    prev = month.shift(1).forward_fill()
+    drop = (prev - month).fill_null(0)
+    step = pl.select(
+        pl.when(drop >= ROLLOVER_MONTHS)
+        .then(1)
+        .when(drop <= -ROLLOVER_MONTHS)
+        .then(-1)
+        .otherwise(0)
+    ).to_series()
+    return step.cum_sum()
+
+
+def _anchor_years(
+    df: pl.DataFrame, month: pl.Series, day: pl.Series, step: pl.Series, ctx: Context
+) -> tuple[pl.Series, str | None]:
+    """Absolute years: `--year`, else gateway ISO years, else mtime, else now (last entry)."""
+    last_step = int(step[-1]) if len(step) else 0
+    if ctx.options.year is not None:
+        return step - last_step + ctx.options.year, None
+    known = df["gw_ts"].dt.year() - step
+    if known.drop_nulls().len():
+        base = int(known.drop_nulls().mode().sort()[0])
+        return step + base, None
+    reference = ctx.mtime or datetime.now(UTC)
+    source = "file mtime" if ctx.mtime else "current date"
+    last_year = reference.year
+    last = (month.drop_nulls().tail(1).to_list() or [None])[0]
+    last_day = (day.drop_nulls().tail(1).to_list() or [None])[0]
+    if (
+        last is not None
+        and last_day is not None
+        and (last, last_day)
+        > (
+            reference.month,
+            reference.day + 1,
+        )
+    ):
+        last_year -= 1
+    note = f"year inferred from the {source} ({last_year} for the last entry); use --year to set it"
+    return step - last_step + last_year, note
+
+
+def _zone(df: pl.DataFrame, naive: pl.Series, ctx: Context) -> tuple[pl.Series, str | None]:
+    """Local naive datetimes to UTC: learnt offset, else `--tz`, else UTC."""
+    gw = df["gw_ts"].dt.replace_time_zone(None)
+    diff = (naive - gw).dt.total_minutes().drop_nulls()
+    if diff.len():
+        minutes = int(round(float(diff.median() or 0) / 15) * 15)  # type: ignore[arg-type]
+        return (naive - timedelta(minutes=minutes)).dt.replace_time_zone("UTC"), None
+    if ctx.options.tz:
+        local = naive.dt.replace_time_zone(
+            ctx.options.tz, ambiguous="earliest", non_existent="null"
+        )
+        return local.dt.convert_time_zone("UTC"), None
+    return naive.dt.replace_time_zone("UTC"), None
+
+
+def _full(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
+    parts = df.select(
+        pl.col("stamp").str.extract_groups(r"^\S+ (?P<dt>\S+ \S+) (?P<zone>\S+)$")
+    ).unnest("stamp")
+    naive = parts["dt"].str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
+    zone = parts["zone"]
+    hours = zone.str.extract(r"^([+-]\d\d)(?:\d\d)?$").cast(pl.Int64, strict=False)
+    minutes = zone.str.extract(r"^[+-]\d\d(\d\d)$").cast(pl.Int64, strict=False).fill_null(0)
+    offset_min = hours.fill_null(0) * 60 + minutes * hours.fill_null(1).sign().replace(0, 1)
+    known = zone.is_in(list(UTC_ZONES)) | hours.is_not_null()
+    shift = (offset_min * 60_000_000).cast(pl.Duration("us"))
+    utc_known = (naive - shift).dt.replace_time_zone("UTC")
+    guessed, _ = _zone(df, naive, ctx)
+    ts = pl.select(pl.when(known).then(utc_known).otherwise(guessed)).to_series()
+    inferred = ~known & pl.Series([ctx.options.tz is None] * df.height)
+    return ts, inferred, []
+
+
+def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """`HH:MM:SS` gateway stamps without any date take the date of the entries around them."""
+    need = pl.col("ts").is_null() & pl.col("gw_hms").is_not_null()
+    if not df.select(need.any()).item():
+        return df
+    fallback = (ctx.mtime or datetime.now(UTC)).date()
+    day = pl.col("ts").dt.date().forward_fill().backward_fill().fill_null(fallback)
+    stamped = pl.concat_str(day.cast(pl.String), pl.lit(" "), pl.col("gw_hms")).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
+    )
+    return df.with_columns(
+        ts=pl.when(need).then(stamped).otherwise(pl.col("ts")),
+        ts_inferred=pl.when(need).then(True).otherwise(pl.col("ts_inferred")),
+    )
+
+
+def clock_jumps(df: pl.DataFrame, path: str) -> list[str]:
+    """Notes for backward steps beyond tolerance and forward jumps over an hour, in file order."""
+    stamped = df.filter(pl.col("ts").is_not_null()).select("line", "ts")
+    delta = stamped.select("line", d=pl.col("ts").diff())
+    back = delta.filter(pl.col("d") < -BACKWARD_TOLERANCE)["line"].to_list()
+    fwd = delta.filter(pl.col("d") > FORWARD_JUMP)["line"].to_list()
+    notes = [f"clock jump backwards at {path}:{n}" for n in back[:MAX_JUMP_NOTES]]
+    notes += [f"clock jump forwards (over 1 h) at {path}:{n}" for n in fwd[:MAX_JUMP_NOTES]]
+    extra = max(len(back) - MAX_JUMP_NOTES, 0) + max(len(fwd) - MAX_JUMP_NOTES, 0)
+    if extra:
+        notes.append(f"{extra} more clock jumps in {path}")
+    return notes
