@@ -318,11 +318,10 @@ class _Scan:
 
     def _add(self, run: _Run, index: int, hit: Hit) -> None:
         step = self.steps[index]
-        run.hits[index].append(hit)
         if step.window is not None and not self._done(run, index):
-            run.hits[index] = [
-                h for h in run.hits[index] if (_gap(h, hit) or timedelta()) <= step.window
-            ]
+            window = step.window  # not complete yet: only hits inside the window can count
+            run.hits[index] = [h for h in run.hits[index] if (_gap(h, hit) or timedelta()) <= window]
+        run.hits[index].append(hit)
         for name in (n for s in self.steps for n in s.same):
             if name not in run.bound and name in hit.values:
                 run.bound[name] = hit.values[name]

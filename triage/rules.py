@@ -6,6 +6,7 @@ The language is documented in docs/rules.md. This module only validates and buil
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 import tomllib
@@ -287,8 +288,12 @@ def load_rule_text(
     checker = _Checker(path, text)
     rule = checker.rule(overrides or {})
     if checker.errors or rule is None:
-        raise RuleErrors(checker.errors)
+        raise RuleErrors(sorted(checker.errors, key=_line))
     return rule
+
+
+def _line(error: RuleError) -> int:
+    return (error.location.line if error.location else None) or 0
 
 
 def _load_all(
@@ -405,7 +410,11 @@ class _Checker:
         line = start
         for key in keys[:1]:
             pattern = re.compile(rf'^\s*"?{re.escape(str(key))}"?\s*=')
-            line = next((i for i in range(start, end) if pattern.match(self.lines[i])), start)
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(str(key))}\s*\]")
+            line = next(
+                (i for i in range(start, end) if pattern.match(self.lines[i])),
+                next((i for i in range(start, end) if header.match(self.lines[i])), start),
+            )
         return line + 1
 
     def rule(self, overrides: Mapping[str, str]) -> Rule | None:
@@ -474,9 +483,8 @@ class _Checker:
     ) -> None:
         for key in table:
             if key not in allowed:
-                expected = ", ".join(sorted(allowed))
                 self.error(
-                    f"unknown key {key!r} in {what}; expected one of: {expected}", (*where, key)
+                    f"unknown key {key!r} in {what}; {_expected(key, allowed)}", (*where, key)
                 )
 
     def _text(
@@ -557,7 +565,8 @@ class _Checker:
         try:
             return parse_duration(value)
         except ValueError as error:
-            self.error(f"{error} in {_dotted(where)}", where)
+            reason = str(error).replace("; expected", f" in {_dotted(where)}; expected")
+            self.error(reason, where)
             return None
 
     def _steps(self, raw: Any) -> list[Step]:
@@ -587,7 +596,7 @@ class _Checker:
         for key in matchers:
             if key not in COLUMNS and key not in captures:
                 self.error(
-                    f"unknown key {key!r} in steps[{index}]; expected one of: {', '.join(allowed)}",
+                    f"unknown key {key!r} in steps[{index}]; {_expected(key, allowed)}",
                     (*where, key),
                 )
         if not matches and not self.errors:
@@ -596,6 +605,8 @@ class _Checker:
                 where,
             )
         count = self.resolve(table.get("count", 1), (*where, "count"))
+        if count is None:
+            count = 1  # the bad reference is already reported
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             self.error(f"count must be a whole number >= 1, not {count!r}", (*where, "count"))
             count = 1
@@ -667,9 +678,8 @@ class _Checker:
 
     def _cond(self, op: str, arg: Any, where: tuple[Any, ...]) -> Cond | None:
         if op not in TABLE_OPS:
-            ops = ", ".join(sorted(TABLE_OPS))
             self.error(
-                f"unknown operator {op!r} in {_dotted(where)}; expected one of: {ops}", where
+                f"unknown operator {op!r} in {_dotted(where)}; {_expected(op, TABLE_OPS)}", where
             )
             return None
         kind = Op(op)
@@ -771,6 +781,12 @@ class _Checker:
             workaround=parts[2].strip(),
             references=tuple(refs),
         )
+
+
+def _expected(name: str, allowed: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, [str(a) for a in allowed], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}expected one of: {', '.join(sorted(str(a) for a in allowed))}"
 
 
 def _dotted(where: tuple[Any, ...]) -> str:
