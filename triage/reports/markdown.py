@@ -38,7 +38,10 @@ def render(report: Report) -> str:
 
 def escape(text: str) -> str:
     """Inline text that cannot open a tag, a link, emphasis or a table cell."""
-    flat = one_line(text, LINE_CHARS)
+    return _inline(one_line(text, LINE_CHARS))
+
+
+def _inline(flat: str) -> str:
     flat = _SPECIAL.sub(r"\\\1", flat)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A zero-width space after `@` keeps log text from mentioning (notifying) GitHub users.
@@ -49,7 +52,7 @@ def prose(text: str) -> str:
     """Rule-authored text: its `code spans` are kept, everything else is escaped."""
     pieces = re.split(r"(`[^`\n]+`)", one_line(text, 2 * LINE_CHARS))
     return "".join(
-        code(p[1:-1]) if p.startswith("`") and p.endswith("`") and len(p) > 1 else escape(p)
+        code(p[1:-1]) if p.startswith("`") and p.endswith("`") and len(p) > 1 else _inline(p)
         for p in pieces
     )
 

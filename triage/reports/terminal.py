@@ -103,10 +103,12 @@ def _evidence(f: Finding) -> list[Text]:
     if not f.evidence:
         return []
     shown = key_evidence(f.evidence, EVIDENCE_LINES)
+    locs = [f"{one_line(e.path)}:{e.line}" for e in shown]
+    width = max(len(loc) for loc in locs)
     lines = [Text("  evidence:")]
     lines += [
-        Text.assemble("    ", (f"{one_line(e.path)}:{e.line}", "blue"), "  ", one_line(e.text))
-        for e in shown
+        Text.assemble("    ", (loc, "blue"), " " * (width - len(loc) + 2), one_line(e.text))
+        for loc, e in zip(locs, shown, strict=True)
     ]
     if len(f.evidence) > len(shown):
         lines.append(Text(f"    (+{len(f.evidence) - len(shown)} more)", "dim"))
