@@ -85,9 +85,8 @@ def _headers(classified: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     fallback_zone = ctx.options.tz or "UTC"
     header_micros = (
         pl.when(zone.is_in(_UTC_ZONES))
-        .then(stamp.dt.replace_time_zone("UTC"))
-        .otherwise(stamp.dt.replace_time_zone(fallback_zone, ambiguous="earliest"))
-        .dt.epoch("us")
+        .then(stamp.dt.replace_time_zone("UTC").dt.epoch("us"))
+        .otherwise(stamp.dt.replace_time_zone(fallback_zone, ambiguous="earliest").dt.epoch("us"))
     )
     spans = classified.filter(pl.col("kind").is_in(["entry", "continuation"]))
     return (
