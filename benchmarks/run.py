@@ -1,0 +1,209 @@
+"""Benchmark triage against grep, ripgrep, SEC and lnav on one journal, and score its findings.
+
+    python benchmarks/run.py /tmp/gw-1g.log [--repeat 3] [--work /tmp/triage-bench]
+
+Every tool runs on the same file, `--repeat` times; the best wall time counts, and peak RSS is the
+child's own `ru_maxrss` from `os.wait4`. A tool that is not installed is reported as such. Then
+triage's JSON findings are scored against the ground truth (`<file>.truth.json`, or `truth.json`
+beside the file): recall and precision per rule. See benchmarks/README.md for the columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from score import format_scores, score
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PHRASES = BENCH / "phrases.txt"
+SEC_RULES = BENCH / "sec" / "triage.sec"
+REPORT_FORMATS = ("json", "terminal", "md", "html", "sarif", "junit")
+SUFFIX = {
+    "json": "json",
+    "terminal": "txt",
+    "md": "md",
+    "html": "html",
+    "sarif": "sarif",
+    "junit": "xml",
+}
+LNAV_QUERY = (
+    ";SELECT count(*) AS hits FROM all_logs WHERE log_body LIKE '%SessionWriteLockTimeoutError%' "
+    "OR log_body LIKE '%compaction%' OR log_body LIKE '%liveness warning%' "
+    "OR log_body LIKE '%Main process exited%' OR log_body LIKE '%lane wait exceeded%'"
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One tool's measurement: best wall seconds and peak RSS, or why it did not run."""
+
+    tool: str
+    seconds: float | None = None
+    rss_mb: float | None = None
+    note: str = ""
+
+
+def measure(
+    argv: list[str], stdout: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
+    """Run `argv` once: (wall seconds, peak RSS in MB, exit status), stdout to a file."""
+    with stdout.open("wb") as sink:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, env=env)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(err.decode(errors="replace")[-2000:])
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def bench(
+    tool: str, argv: list[str] | None, out: Path, repeat: int, env: dict[str, str] | None = None
+) -> Result:
+    """Best of `repeat` runs, or a `not installed` / failure result."""
+    if argv is None:
+        return Result(tool, note="not installed")
+    best: tuple[float, float] | None = None
+    for _ in range(repeat):
+        wall, rss, code = measure(argv, out, env)
+        if code not in (0, 1):  # grep and rg exit 1 on "no match": not a failure
+            return Result(tool, wall, rss, note=f"failed (exit {code})")
+        best = (wall, rss) if best is None or wall < best[0] else best
+    assert best is not None
+    return Result(tool, best[0], best[1])
+
+
+def triage_argv() -> list[str]:
+    """The triage command: the venv's entry point if present, else `python -m triage`."""
+    exe = ROOT / ".venv" / "bin" / "triage"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "triage"]
+
+
+def _installed(argv: list[str]) -> list[str] | None:
+    return argv if shutil.which(argv[0]) else None
+
+
+def peers(path: Path, work: Path) -> list[tuple[str, list[str] | None, dict[str, str] | None]]:
+    """grep, rg, SEC and lnav command lines (None when the tool is missing)."""
+    lnav_home = work / "lnav-home"  # lnav writes its config and index under $HOME
+    lnav_home.mkdir(parents=True, exist_ok=True)
+    lnav_env = {**os.environ, "HOME": str(lnav_home)}
+    sec = ["sec", f"-conf={SEC_RULES}", f"-input={path}", "-notail", "-log=/dev/null"]
+    return [
+        (
+            "grep -c -F -f phrases.txt",
+            _installed(["grep", "-c", "-F", "-f", str(PHRASES), str(path)]),
+            None,
+        ),
+        (
+            "rg -c -F -f phrases.txt",
+            _installed(["rg", "-c", "-F", "-f", str(PHRASES), str(path)]),
+            None,
+        ),
+        ("sec (benchmarks/sec/triage.sec)", _installed(sec), None),
+        ("lnav -n (SQL count)", _installed(["lnav", "-n", "-c", LNAV_QUERY, str(path)]), lnav_env),
+    ]
+
+
+def run_all(path: Path, work: Path, repeat: int) -> tuple[list[Result], Path]:
+    """Measure every tool and every triage report format; return results and the JSON report."""
+    results = [
+        bench(name, argv, work / f"peer-{i}.out", repeat, env)
+        for i, (name, argv, env) in enumerate(peers(path, work))
+    ]
+    json_out = work / "triage.json"
+    for fmt in REPORT_FORMATS:
+        out = work / f"triage.{SUFFIX[fmt]}" if fmt != "json" else json_out
+        argv = [*triage_argv(), "analyze", str(path), "--format", fmt, "-o", str(out)]
+        results.append(
+            bench(f"triage analyze --format {fmt}", argv, work / "triage.stdout", repeat)
+        )
+    scoring = work / "triage-noredact.json"
+    argv = [
+        *triage_argv(),
+        "analyze",
+        str(path),
+        "--format",
+        "json",
+        "--no-redact",
+        "-o",
+        str(scoring),
+    ]
+    results.append(
+        bench("triage analyze --format json --no-redact", argv, work / "triage.stdout", 1)
+    )
+    return results, scoring
+
+
+def table(results: list[Result], size: int) -> str:
+    """The Markdown timing table; the ratio is the tool's seconds over triage's JSON run."""
+    ref = next(
+        (r.seconds for r in results if r.tool == "triage analyze --format json" and not r.note),
+        None,
+    )
+    rows = [
+        "| tool | seconds | MB/s | peak RSS MB | ratio to triage | note |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        if r.seconds is None:
+            rows.append(f"| {r.tool} | – | – | – | – | {r.note} |")
+            continue
+        rate = size / 1e6 / r.seconds
+        ratio = f"{r.seconds / ref:.2f}" if ref else "–"
+        rows.append(
+            f"| {r.tool} | {r.seconds:.2f} | {rate:.1f} | {r.rss_mb:.0f} | {ratio} | {r.note} |"
+        )
+    return "\n".join(rows)
+
+
+def find_truth(path: Path, given: Path | None) -> Path | None:
+    """The ground truth: `--truth`, `<file>.truth.json`, or `truth.json` in the same folder."""
+    for candidate in (given, path.with_name(path.name + ".truth.json"), path.parent / "truth.json"):
+        if candidate is not None and candidate.exists():
+            return candidate
+    return None
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the best counts")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/triage-bench"))
+    parser.add_argument("--truth", type=Path, default=None)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    size = args.file.stat().st_size
+    results, scoring = run_all(args.file, args.work, args.repeat)
+    print(f"## Benchmark: `{args.file}` ({size / 1e6:.1f} MB, best of {args.repeat})\n")
+    print(table(results, size))
+    truth = find_truth(args.file, args.truth)
+    print()
+    if truth is None:
+        print("No ground truth found: scoring skipped.")
+    elif not scoring.exists():
+        print("triage wrote no JSON report: scoring skipped.")
+    else:
+        report = json.loads(scoring.read_text(encoding="utf-8"))
+        records = json.loads(truth.read_text(encoding="utf-8"))
+        print(f"## Findings scored against `{truth}`\n")
+        print(format_scores(score(report.get("findings", []), records)))
+
+
+if __name__ == "__main__":
+    main()
