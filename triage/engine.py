@@ -9,6 +9,7 @@ those few candidate hits, never over all lines. The semantics are documented in 
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,10 +74,35 @@ def match(events: pl.DataFrame, rules: RuleSet) -> MatchResult:
     return MatchResult(tuple(sort_findings(findings)), tuple(misses))
 
 
+ADOPT_WITHIN = timedelta(seconds=5)
+ADOPTED = ("session", "unit")
+"""Columns an event without a value takes from the nearest event of its file within 5 s."""
+
+
 def _prepare(events: pl.DataFrame) -> pl.DataFrame:
     # Events without `ts` take their place by file position: the nearest earlier stamp.
     ots = pl.col("ts").forward_fill().backward_fill().over("file")
-    return events.with_row_index("__row").with_columns(ots.alias("__ots"))
+    frame = events.with_row_index("__row").with_columns(ots.alias("__ots"))
+    return frame.with_columns(_adopted(name).alias(name) for name in ADOPTED)
+
+
+def _adopted(name: str) -> pl.Expr:
+    """A lone line (`failed before reply`, `lane=main` of a pair, a V8 abort) joins its neighbour.
+
+    The value comes from the nearest earlier event with one within ADOPT_WITHIN in the same
+    file (a consequence follows its cause), else from the nearest later one within it.
+    """
+    value, at = pl.col(name), pl.col("__ots")
+    known_at = pl.when(value.is_not_null()).then(at)
+    before = (at - known_at.forward_fill().over("file")).fill_null(timedelta.max)
+    after = (known_at.backward_fill().over("file") - at).fill_null(timedelta.max)
+    take_before = before <= ADOPT_WITHIN
+    take_after = after <= ADOPT_WITHIN
+    return pl.coalesce(
+        value,
+        pl.when(take_before).then(value.forward_fill().over("file")),
+        pl.when(take_after).then(value.backward_fill().over("file")),
+    )
 
 
 def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) -> list[Hit]:
@@ -125,11 +151,10 @@ def _hit(row: dict[str, Any], nsteps: int, nwithout: int, names: Sequence[str]) 
 
 
 def _value_names(rule: Rule) -> list[str]:
-    import string
-
     names = {n for s in rule.steps for n in s.same} | set(rule.details) | {"age_ms"}
     for template in (*rule.session, rule.summary):
         names |= {f.split(":")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
+    names |= {n.removesuffix("_max") for n in names}
     known = set(EVENT_SCHEMA) | {c for s in rule.steps for c in s.captures()}
     return sorted(names & known)
 
@@ -262,6 +287,9 @@ class _Scan:
 
     def feed(self, hit: Hit) -> None:
         """Advance the sequence with one hit."""
+        if self.run is not None and self._absence_elapsed(self.run, hit):
+            self._emit(self.run, None, None)
+            self.run = None
         if self.run is not None:
             breaker = self._breaker(self.run, hit)
             if breaker is not None:
@@ -276,9 +304,20 @@ class _Scan:
 
     def finish(self) -> None:
         """End of the log: a complete sequence becomes a finding."""
-        if self.run is not None and self._complete(self.run):
-            self._emit(self.run, None, None)
+        if self.run is not None and (self._complete(self.run) or self._awaiting_absence(self.run)):
+            self._emit(self.run, None, None)  # an absence holds until the end of the log
         self.run = None
+
+    def _awaiting_absence(self, run: _Run) -> bool:
+        last = len(self.steps) - 1
+        return self.steps[last].absent and run.cur == last - 1 and self._done(run, run.cur)
+
+    def _absence_elapsed(self, run: _Run, hit: Hit) -> bool:
+        limit = self.steps[-1].within
+        if limit is None or not self._awaiting_absence(run):
+            return False
+        gap = _gap(run.hits[run.cur][-1], hit)
+        return gap is not None and gap > limit
 
     def _start(self, hit: Hit) -> None:
         if 0 in hit.steps:
@@ -287,6 +326,9 @@ class _Scan:
 
     def _advance(self, run: _Run, hit: Hit) -> None:
         i, nxt = run.cur, run.cur + 1
+        if self._awaiting_absence(run) and nxt in hit.steps and self._same(run, nxt, hit):
+            self.run = None  # what must be absent happened in time: no finding
+            return
         if (
             nxt < len(self.steps)
             and nxt in hit.steps
@@ -320,7 +362,9 @@ class _Scan:
         step = self.steps[index]
         if step.window is not None and not self._done(run, index):
             window = step.window  # not complete yet: only hits inside the window can count
-            run.hits[index] = [h for h in run.hits[index] if (_gap(h, hit) or timedelta()) <= window]
+            run.hits[index] = [
+                h for h in run.hits[index] if (_gap(h, hit) or timedelta()) <= window
+            ]
         run.hits[index].append(hit)
         for name in (n for s in self.steps for n in s.same):
             if name not in run.bound and name in hit.values:
@@ -462,6 +506,9 @@ def _finding(
     for hit in hits:
         for name, value in hit.values.items():
             facts.setdefault(name, value)
+            number = _number(value)
+            if number is not None and (facts.get(f"{name}_max") or -1.0) < number:
+                facts[f"{name}_max"] = number
     facts.update(
         count=count, first=_clock(first), last=_clock(last), key=key, cleared=cleared,
         duration=_human(last - first) if first and last else "?",
@@ -501,6 +548,14 @@ def _held_for(hits: list[Hit], first: datetime | None, last: datetime | None) ->
             except ValueError:
                 continue
     return last - since
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else number
 
 
 def _render(template: str, facts: dict[str, Any]) -> str:

@@ -133,6 +133,8 @@ class Step:
     """Hits at most this far from the previous counted hit are the same occurrence."""
     same: tuple[str, ...] = ()
     """Columns or captures whose value must equal the value an earlier hit bound."""
+    absent: bool = False
+    """The last step only: the rule fires when this does NOT happen within `within`."""
 
     def captures(self) -> tuple[str, ...]:
         """Names captured by this step's top-level regexes."""
@@ -369,7 +371,7 @@ RULE_KEYS = (
     "by", "count_step", "description", "details", "explain", "explained_by", "id", "params",
     "session", "severity", "steps", "summary", "title", "without",
 )  # fmt: skip
-STEP_KEYS = ("count", "merge", "name", "same", "window", "within")
+STEP_KEYS = ("absent", "count", "merge", "name", "same", "window", "within")
 WITHOUT_KEYS = ("between", "name", "report", "scope")
 EXPLAIN_KEYS = ("cause", "impact", "references", "workaround")
 
@@ -383,6 +385,7 @@ class _Checker:
         self.text = text
         self.errors: list[RuleError] = []
         self.params: dict[str, Any] = {}
+        self._last_absent = False
 
     def error(self, message: str, where: tuple[Any, ...]) -> None:
         """Record an error at the line of the key path `where`."""
@@ -437,7 +440,8 @@ class _Checker:
         severity = self._severity(data)
         steps = self._steps(data.get("steps"))
         names = [s.name for s in steps]
-        known = set(COLUMNS) | {c for s in steps for c in s.captures()}
+        captured = {c for s in steps for c in s.captures()}
+        known = set(COLUMNS) | captured | {f"{c}_max" for c in captured}
         withouts = self._withouts(data.get("without", []), names)
         explain = self._explain(data.get("explain"))
         by = self._names(data.get("by", "session"), ("by",), known, "by")
@@ -467,6 +471,8 @@ class _Checker:
             self.error("explained_by must be a list of rule ids", ("explained_by",))
             explained = []
         extras["explained_by"] = tuple(explained)
+        if self._last_absent:
+            extras["count_step"] = len(names) - 2
         if "count_step" in data:
             if data["count_step"] in names:
                 extras["count_step"] = names.index(data["count_step"])
@@ -579,8 +585,13 @@ class _Checker:
             self.error("steps must be [[steps]] tables", ("steps",))
             return []
         steps = [self._step(table, i) for i, table in enumerate(raw, 1)]
+        self._last_absent = len(steps) > 1 and steps[-1].absent
         seen: set[str] = set()
         for i, step in enumerate(steps, 1):
+            if step.absent and (i != len(steps) or i == 1):
+                self.error(
+                    "only the last step (after another) can be absent", ("steps", i, "absent")
+                )
             if step.name in seen:
                 self.error(f"duplicate step name {step.name!r}", ("steps", i, "name"))
             seen.add(step.name)
@@ -619,6 +630,7 @@ class _Checker:
             window=self.duration(table.get("window"), (*where, "window")),
             merge=self.duration(table.get("merge"), (*where, "merge")),
             same=tuple([same] if isinstance(same, str) else same),
+            absent=bool(table.get("absent", False)),
         )
 
     def _withouts(self, raw: Any, names: list[str]) -> list[Without]:
