@@ -71,7 +71,9 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)
-        raise ReportError(f"cannot write the report: {error.strerror}", Location(str(path))) from None
+        raise ReportError(
+            f"cannot write the report: {error.strerror}", Location(str(path))
+        ) from None
 
 
 def _pick_format(fmt: str | None, output: Path | None) -> Any:
@@ -90,7 +92,9 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or "." not in name:
-            raise TriageError(f"--set {pair!r}: expected RULE.PARAM=VALUE, e.g. lane-wait-blocked.min_wait=20s")
+            raise TriageError(
+                f"--set {pair!r}: expected RULE.PARAM=VALUE, e.g. lane-wait-blocked.min_wait=20s"
+            )
         result[name.strip()] = value.strip()
     return result
 
@@ -188,7 +192,9 @@ def _emit(report: Any, fmt: Any, output: Path | None, *, redact: bool, color: bo
 @app.command("check-rules")
 @handles_errors
 def check_rules(
-    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")] = None,
+    dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")
+    ] = None,
 ) -> None:
     """Check rule files; print every error as path:line: message (exit 2 if any)."""
     from triage.rules import check_rules as check
@@ -204,7 +210,9 @@ def check_rules(
 @app.command("test-rules")
 @handles_errors
 def test_rules(
-    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")] = None,
+    dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Rule folders (default: built-ins).")
+    ] = None,
     junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
 ) -> None:
     """Run every rule's fixtures: each must fire where expected and stay silent elsewhere."""
@@ -266,7 +274,9 @@ def formats() -> None:
 @app.command()
 @handles_errors
 def merge(
-    reports: Annotated[list[Path], typer.Argument(help="JSON reports from `analyze --format json`.")],
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports from `analyze --format json`.")
+    ],
     format: Annotated[str | None, typer.Option("--format", "-f", help="Output format.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
     fail_on: Annotated[str | None, typer.Option(help="Exit 1 at or above this severity.")] = None,

@@ -72,7 +72,9 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical")
 
 
-def summarize_sessions(events: pl.DataFrame, findings: Sequence[Finding]) -> tuple[SessionSummary, ...]:
+def summarize_sessions(
+    events: pl.DataFrame, findings: Sequence[Finding]
+) -> tuple[SessionSummary, ...]:
     """One summary per correlation key seen in the events or named by a finding."""
     causes = root_causes(findings)
     rows = (

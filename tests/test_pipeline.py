@@ -1,0 +1,56 @@
+"""The whole pipeline on the bundled samples and the seed: the issue's acceptance, as specs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from triage.pipeline import run
+from triage.rules import load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK = datetime(2026, 11, 24, tzinfo=UTC)
+KEY = "agent:main:discord:channel:1506258704541159484"
+
+
+@pytest.fixture(scope="module")
+def rules() -> object:
+    return load_rules()
+
+
+def analyse(rules: object, *paths: Path) -> object:
+    return run([str(p) for p in paths], rules=rules, generated_at=CLOCK)  # type: ignore[arg-type]
+
+
+def test_seed_excerpt_root_cause_is_the_compaction_lock_leak(rules: object) -> None:
+    report = analyse(rules, ROOT / "tests" / "data" / "seed-excerpt.log")
+    fired = {(f.rule, f.session) for f in report.findings}
+    assert ("compaction-lock-leak", KEY) in fired
+    assert all(f.rule != "session-lock-contention" for f in report.findings)
+    assert {s.key: s.root_cause for s in report.sessions}[KEY] == "compaction-lock-leak"
+
+
+def test_seed_paste_with_prose_gives_the_same_answer(rules: object) -> None:
+    report = analyse(rules, ROOT / "tests" / "data" / "seed-paste.txt")
+    assert ("compaction-lock-leak", KEY) in {(f.rule, f.session) for f in report.findings}
+    (summary,) = report.inputs
+    assert summary.lines == summary.events + summary.continuations + summary.noise + summary.unparsed
+
+
+def test_bundled_sample_fires_the_leak_and_notes_the_clearing_restart(rules: object) -> None:
+    report = analyse(rules, ROOT / "samples" / "compaction-lock-leak" / "journal.txt")
+    leaks = [f for f in report.findings if f.rule == "compaction-lock-leak"]
+    assert len(leaks) == 1
+    (leak,) = leaks
+    assert dict(leak.details).get("cleared_by"), leak.details
+    assert "restart" in leak.summary
+    assert all(f.rule != "session-lock-contention" for f in report.findings)
+
+
+def test_nothing_fires_on_the_healthy_sample(rules: object) -> None:
+    report = analyse(rules, ROOT / "samples" / "healthy" / "journal.txt")
+    assert report.findings == ()
+    (summary,) = report.inputs
+    assert summary.unparsed == 0
