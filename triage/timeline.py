@@ -42,7 +42,7 @@ def spans(events: pl.DataFrame, findings: Sequence[Finding]) -> tuple[Span, ...]
     if marked.is_empty():
         return ()
     loud = sorted({f.session for f in findings})
-    last = marked.select(pl.col("ts").max()).item()
+    last = events.select(pl.col("ts").max()).item()  # end of the log: open states run to it
     restarts = _restarts(events, marked)
     compaction = _compaction(marked, restarts, last)
     frames = [
