@@ -65,8 +65,7 @@ def key_evidence(evidence: tuple[Evidence, ...], limit: int) -> tuple[Evidence, 
             steps.add(e.step)
             chosen.append(e)
     chosen += [e for e in evidence if e not in chosen]
-    picked = chosen[:limit]
-    return tuple(e for e in evidence if e in picked)
+    return tuple(sorted(chosen[:limit], key=lambda e: (e.path, e.line)))
 
 
 def one_line(text: str, limit: int = 160) -> str:
