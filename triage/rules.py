@@ -177,10 +177,12 @@ class Rule:
     """Rules whose findings' evidence this rule must not reuse (cause before symptom)."""
     count_step: int = -1
     """Index of the step whose occurrences are the finding's `count` (default: the last)."""
+    keep: tuple[str, ...] = ()
+    """Extra literals the reader must keep: context lines that lend a key to their neighbours."""
 
     def literals(self) -> tuple[str, ...] | None:
         """Literals every step and `without` needs, or None if one of them has no literal."""
-        found: set[str] = set()
+        found: set[str] = set(self.keep)
         for matches in [s.matches for s in self.steps] + [w.matches for w in self.without]:
             lits = next(
                 (m.literals() for m in matches if m.field in TEXT_COLUMNS and m.literals()), None
@@ -368,7 +370,7 @@ def _ordered(rules: Sequence[Rule]) -> tuple[Rule, ...]:
 # --- the checker: TOML dict -> Rule, collecting located errors --------------------------------
 
 RULE_KEYS = (
-    "by", "count_step", "description", "details", "explain", "explained_by", "id", "params",
+    "by", "count_step", "description", "details", "explain", "explained_by", "id", "keep", "params",
     "session", "severity", "steps", "summary", "title", "without",
 )  # fmt: skip
 STEP_KEYS = ("absent", "count", "merge", "name", "same", "window", "within")
@@ -471,6 +473,11 @@ class _Checker:
             self.error("explained_by must be a list of rule ids", ("explained_by",))
             explained = []
         extras["explained_by"] = tuple(explained)
+        keep = data.get("keep", [])
+        if not isinstance(keep, list) or not all(isinstance(x, str) and x for x in keep):
+            self.error("keep must be a list of literal texts", ("keep",))
+            keep = []
+        extras["keep"] = tuple(keep)
         if self._last_absent:
             extras["count_step"] = len(names) - 2
         if "count_step" in data:
