@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +252,9 @@ def builtin_rules_dir() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "rules"
     if checkout.is_dir():
         return checkout
-    return Path(str(resources.files("triage.builtin_rules")))
+    # Installed: `rules/` ships as the data folder triage/builtin_rules (see pyproject.toml). It
+    # has no __init__.py, so importlib.resources would hand back a namespace MultiplexedPath.
+    return Path(__file__).resolve().parent / "builtin_rules"
 
 
 def load_rules(
