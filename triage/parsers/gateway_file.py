@@ -42,61 +42,61 @@ def _meta_pairs(pairs: pl.Expr) -> pl.Expr:
     return pairs.list.eval(pair.drop_nulls()).list.join("")
 
 
-def _args(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+_KEYS = ("time", "date", "hostname", "subsystem", "name", "message", "logLevelName", "level",
+         "severity", *_ARGS)  # fmt: skip
+"""Keys read from each record (`date`, `name`, `hostname` and `logLevelName` live in `_meta`)."""
+
+
+def _values(objects: pl.DataFrame) -> pl.DataFrame:
+    """Extract each key's raw JSON once (`raw_<key>`), then decode it (`<key>`).
+
+    Two stages because an eager select does not share the repeated regex sub-expressions.
+    """
+    text = pl.col("text")
+    raw = objects.with_columns(json_value(text, key).alias(f"raw_{key}") for key in _KEYS)
+    return raw.with_columns(
+        decode_value(pl.col(f"raw_{key}"), join=False).alias(key) for key in _KEYS
+    )
+
+
+def _args() -> tuple[pl.Expr, pl.Expr]:
     """tslog positional arguments -> (subsystem from a `{"subsystem":…}` name, message text).
 
     String arguments are joined with spaces; object arguments follow as ` key=value` pairs.
     """
     strings: list[pl.Expr] = []
     pairs: list[pl.Expr] = []
-    subsystem = pl.lit(None, dtype=pl.String)
-    for index, key in enumerate(_ARGS):
-        raw = json_value(text, key)
-        value = decode_value(raw, join=False)
-        if index == 0:
-            subsystem = value.str.extract(_SUBSYSTEM_NAME, 1)
+    subsystem = pl.col(_ARGS[0]).str.extract(_SUBSYSTEM_NAME, 1)
+    for key in _ARGS:
+        raw, value = pl.col(f"raw_{key}"), pl.col(key)
+        if key == _ARGS[0]:
             value = pl.when(subsystem.is_null()).then(value)
         is_object = raw.str.starts_with("{")
         strings.append(pl.when(~is_object).then(value))
-        pairs.append(pl.when(is_object).then(_object_pairs(raw)))
+        pairs.append(_meta_pairs(pl.when(is_object).then(raw).str.extract_all(_PAIR)))
     message = pl.concat_str(strings, separator=" ", ignore_nulls=True)
     message = pl.concat_str([message, *pairs], ignore_nulls=True).str.strip_chars_start(" ")
     return subsystem, pl.when(message != "").then(message)
 
 
-def _object_pairs(raw: pl.Expr) -> pl.Expr:
-    """A JSON object's text -> ` key=value` pairs of its top-level members."""
-    return _meta_pairs(raw.str.extract_all(_PAIR))
-
-
 def records(objects: pl.DataFrame) -> pl.DataFrame:
     """Objects frame (`line`, `end_line`, `text`) -> events conformed to `PARSED_SCHEMA`."""
-    text = pl.col("text")
-    subsystem_arg, message_args = _args(text)
-    name = decode_value(json_value(text, "name"), join=False).str.extract(_SUBSYSTEM_NAME, 1)
-    flat_message = decode_value(json_value(text, "message"), join=False)
-    is_flat = flat_message.is_not_null()
-    level = pl.coalesce(
-        level_word(decode_value(json_value(text, "logLevelName"), join=False)),
-        level_word(decode_value(json_value(text, "level"), join=False)),
-        level_word(decode_value(json_value(text, "severity"), join=False)),
-    )
-    events = objects.select(
+    subsystem_arg, message_args = _args()
+    is_flat = pl.col("message").is_not_null()
+    flat_pairs = _meta_pairs(pl.when(is_flat).then(pl.col("text")).str.extract_all(_PAIR))
+    events = _values(objects).select(
         pl.col("line").cast(pl.UInt32),
         pl.col("end_line").cast(pl.UInt32),
-        ts=pl.coalesce(
-            parse_iso(decode_value(json_value(text, "time"), join=False)),
-            parse_iso(decode_value(json_value(text, "date"), join=False)),
-        ),
+        ts=pl.coalesce(parse_iso(pl.col("time")), parse_iso(pl.col("date"))),
         ts_inferred=pl.lit(False),
         source=pl.lit(Source.GATEWAY_FILE.value, dtype=SOURCE_DTYPE),
-        host=decode_value(json_value(text, "hostname"), join=False),
+        host=pl.col("hostname"),
         subsystem=pl.coalesce(
-            decode_value(json_value(text, "subsystem"), join=False), subsystem_arg, name
+            "subsystem", subsystem_arg, pl.col("name").str.extract(_SUBSYSTEM_NAME, 1)
         ),
-        level=level,
+        level=pl.coalesce(*(level_word(pl.col(k)) for k in ("logLevelName", "level", "severity"))),
         message=pl.when(is_flat)
-        .then(flat_message + _meta_pairs(text.str.extract_all(_PAIR)))
+        .then(pl.col("message") + flat_pairs.fill_null(""))
         .otherwise(message_args)
         .fill_null(""),
     )

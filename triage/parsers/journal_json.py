@@ -26,6 +26,8 @@ JSON_VALUE = (
     rf"|{_OBJECT_2}"  # object nested at most two deep (tslog `_meta.path`)
     r"|null|true|false|-?\d[\d.eE+-]*"
 )
+_JOURNAL_VALUE = rf'{_STRING}|\[(?:[^\]"]|{_STRING})*\]|null|-?\d[\d.eE+-]*'
+"""Journal values are strings, arrays of strings or byte numbers, or null: never objects."""
 JOURNAL_FIELDS = (
     "__REALTIME_TIMESTAMP",
     "_SOURCE_REALTIME_TIMESTAMP",
@@ -61,9 +63,9 @@ _UTF8_UNIT = (
 """One well-formed UTF-8 sequence, as lowercase hex pairs."""
 
 
-def json_value(text: pl.Expr, key: str) -> pl.Expr:
-    """The raw JSON text of top-level `key` in each object (null when absent)."""
-    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({JSON_VALUE})', 1)
+def json_value(text: pl.Expr, key: str, value: str = JSON_VALUE) -> pl.Expr:
+    """The raw JSON text of `key`'s value in each object (null when absent)."""
+    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({value})', 1)
 
 
 def decode_bytes(numbers: pl.Expr) -> pl.Expr:
@@ -95,9 +97,12 @@ def decode_value(raw: pl.Expr, *, join: bool) -> pl.Expr:
     is_strings = raw.str.contains(r'^\[\s*"')
     is_bytes = raw.str.contains(r"^\[\s*\d")
     strings = pl.when(is_strings).then(raw).str.json_decode(pl.List(pl.String))
+    # Only strings with escapes need the JSON decoder; the others just lose their quotes.
+    escaped = pl.when(is_string & raw.str.contains("\\", literal=True)).then(raw)
+    plain = raw.str.slice(1, raw.str.len_bytes() - 2)
     return (
         pl.when(is_string)
-        .then(pl.when(is_string).then(raw).str.json_decode(pl.String))
+        .then(pl.coalesce(escaped.str.json_decode(pl.String), plain))
         .when(is_strings)
         .then(strings.list.join("\n") if join else strings.list.first())
         .when(is_bytes)
@@ -110,15 +115,17 @@ def decode_value(raw: pl.Expr, *, join: bool) -> pl.Expr:
 
 def decode_objects(objects: pl.DataFrame) -> pl.DataFrame:
     """Objects frame (`line`, `end_line`, `text`) -> journal fields frame for `journal_events`."""
-    raw_message = json_value(pl.col("text"), "MESSAGE")
-    return objects.select(
+    # Extract once, then decode from columns: eager selects do not share sub-expressions.
+    raw = objects.select(
         "line",
         "end_line",
-        *(
-            decode_value(json_value(pl.col("text"), key), join=key == "MESSAGE").alias(key)
-            for key in JOURNAL_FIELDS
-        ),
-        message_null=raw_message == "null",
+        *(json_value(pl.col("text"), key, _JOURNAL_VALUE).alias(key) for key in JOURNAL_FIELDS),
+    )
+    return raw.select(
+        "line",
+        "end_line",
+        *(decode_value(pl.col(k), join=k == "MESSAGE").alias(k) for k in JOURNAL_FIELDS),
+        message_null=pl.col("MESSAGE") == "null",
     )
 
 
