@@ -27,11 +27,9 @@ import polars as pl
 from triage.events import EVENT_SCHEMA, conform
 
 LITERALS: tuple[str, ...] = (
-    "lane=",
-    "sessionId=",
     "sessionKey=",
+    "lane=session:",
     "key=agent:",
-    "runId=",
     ".jsonl",
     "http server listening",
     "[gateway] ready",
@@ -40,7 +38,9 @@ LITERALS: tuple[str, ...] = (
     "SIGUSR1",
     "[shutdown]",
 )
-"""Substrings of identity-bearing lines: the reader's prefilter keeps lines holding any."""
+"""Substrings of lines that teach identity (a key with an id, a lock path, a restart): the
+reader's prefilter keeps lines holding any. Ids alone (`sessionId=`, `runId=`) teach nothing
+a rule's own lines do not carry, so they are left to the rules' literals."""
 
 PLACEHOLDERS = ["xxx", "XXXX", "unknown", "<session>", "<session-id>", "..."]
 VALUE = r"([^\s,;\"')\]]+)"

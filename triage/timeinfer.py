@@ -106,18 +106,16 @@ def _journal_ts(
 
 
 def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
+    stamp = pl.col("stamp")
+    at = stamp.str.find(r"\d\d:\d\d:\d\d")
+    head = stamp.str.slice(0, at).str.strip_chars()
     parts = df.select(
-        pl.col("stamp").str.extract_groups(
-            r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\d\d:\d\d:\d\d(?:\.\d+)?)$"
-        )
-    ).unnest("stamp")
-    month = (
-        parts["mon"]
-        .str.to_lowercase()
-        .str.strip_chars(".")
-        .replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
+        mon=head.str.splitn(" ", 2).struct[0].str.to_lowercase().str.strip_chars("."),
+        day=head.str.slice(-2).str.strip_chars().cast(pl.Int32, strict=False),
+        hms=stamp.str.slice(at),
     )
-    day = parts["day"].cast(pl.Int32, strict=False)
+    month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
+    day = parts["day"]
     step = _rollover_steps(month)
     year, note = _anchor_years(df, month, day, step, ctx)
     naive = pl.DataFrame({"y": year, "m": month, "d": day, "hms": parts["hms"]}).select(
@@ -133,16 +131,18 @@ def _local_datetime(year: pl.Expr, month: pl.Expr, day: pl.Expr, hms: pl.Expr) -
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     shift = (year % 4).replace_strict({0: 0, 1: -1, 2: 2, 3: 1}, default=0)
     year = pl.when((month == 2) & (day == 29) & ~leap).then(year + shift).otherwise(year)
-    text = pl.concat_str(
-        year.cast(pl.String).str.zfill(4),
-        pl.lit("-"),
-        month.cast(pl.String).str.zfill(2),
-        pl.lit("-"),
-        day.cast(pl.String).str.zfill(2),
-        pl.lit(" "),
-        hms,
+    valid = month.is_between(1, 12) & day.is_between(1, 31)
+    first = pl.date(year, pl.when(valid).then(month).otherwise(1), 1)
+    frac = hms.str.slice(9).str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False)
+    clock = pl.duration(
+        days=day - 1,
+        hours=hms.str.slice(0, 2).cast(pl.Int64, strict=False),
+        minutes=hms.str.slice(3, 2).cast(pl.Int64, strict=False),
+        seconds=hms.str.slice(6, 2).cast(pl.Int64, strict=False),
+        microseconds=frac.fill_null(0),
     )
-    return text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False).alias("local")
+    local = first.cast(pl.Datetime("us")) + clock
+    return pl.when(valid).then(local).alias("local")
 
 
 def _rollover_steps(month: pl.Series) -> pl.Series:

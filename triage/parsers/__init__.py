@@ -17,7 +17,13 @@ from triage.errors import Location, ParseError
 from triage.events import PARSED_SCHEMA, conform
 from triage.findings import InputSummary
 from triage.parsers import classify as cl
-from triage.parsers import journal_export, journal_json, journal_short, journal_verbose
+from triage.parsers import (
+    gateway_file,
+    journal_export,
+    journal_json,
+    journal_short,
+    journal_verbose,
+)
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
 from triage.parsers.reader import Source, head_lines, open_source, read_lines
 
@@ -26,6 +32,7 @@ STRUCTURED: tuple[Format, ...] = (
     *journal_json.FORMATS,
     journal_export.FORMAT,
     journal_verbose.FORMAT,
+    gateway_file.FORMAT,
 )
 
 FORMATS: dict[str, Format] = {f.name: f for f in (*STRUCTURED, *journal_short.FORMATS)}
@@ -135,6 +142,7 @@ def _width_notes(lines: pl.DataFrame, path: str) -> list[str]:
     at_top = width.filter(pl.col("n") == top)
     if at_top.filter("chop").height >= CHOP_MIN_LINES:
         return [f"{path}: lines chopped by a pager at {top} characters (`>` marker)"]
-    if at_top.height >= max(CHOP_MIN_LINES, width.height // 20) and top >= 60:
+    endings = lines.filter(pl.col("raw").str.len_chars() == top)["raw"].str.slice(-12).n_unique()
+    if at_top.height >= max(CHOP_MIN_LINES, width.height // 20) and endings >= CHOP_MIN_LINES:
         return [f"{path}: {at_top.height} lines stop at exactly {top} characters; possibly cut"]
     return []

@@ -68,23 +68,47 @@ def clean_text(raw: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(HAS_ANSI)).then(stripped).otherwise(text)
 
 
+def with_text(lines: pl.DataFrame) -> pl.DataFrame:
+    """Add `text` (see `clean_text`), running the ANSI regexes only on lines that need them."""
+    has = lines.select(pl.col("raw").str.contains(HAS_ANSI).fill_null(False)).to_series()
+    text = lines["raw"].fill_null("").alias("text")
+    if has.any():
+        fixed = lines.filter(has).select(clean_text(pl.col("raw")).alias("text")).to_series()
+        text = text.scatter(has.arg_true(), fixed)
+    return lines.with_columns(text)
+
+
 def is_open(text: pl.Expr) -> pl.Expr:
     """The entry's text is incomplete: empty message, trailing `:`, or an odd number of `"`."""
     odd_quotes = (text.str.count_matches('"', literal=True) % 2) == 1
     return text.str.contains(OPEN) | odd_quotes
 
 
-def classify(lines: pl.DataFrame, hard_start: str) -> pl.DataFrame:
-    """Add `text`, `cls` (LineClass value), `grp` (entry group id) and `piece` columns.
+def split_simple(lines: pl.DataFrame, hard_start: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add `text`; split off the single-line entries (a hard start followed by a hard start).
 
-    `lines` has `line` (ascending, gaps allowed where the reader skipped whole entries) and
-    `raw`. A gap is treated as an entry boundary.
+    Those need no context; the rest (every other line and the entry line before it) goes
+    through `classify`. In a clean journal nearly every line is simple.
     """
-    df = lines.with_columns(text=clean_text(pl.col("raw")))
+    df = with_text(lines)
+    hard = pl.col("text").str.contains(hard_start) & ~pl.col("text").str.contains(r"^\s*$")
+    df = df.with_columns(hard=hard)
+    next_line = pl.col("line").shift(-1)
+    next_ends = next_line.is_null() | (next_line != pl.col("line") + 1) | pl.col("hard").shift(-1)
+    df = df.with_columns(simple=pl.col("hard") & next_ends)
+    rest = df.filter(~pl.col("simple")).drop("simple")
+    return df.filter("simple").select("line", "text"), rest
+
+
+def classify(lines: pl.DataFrame, hard_start: str) -> pl.DataFrame:
+    """Add `cls` (LineClass value), `grp` (entry group id) and `piece` columns.
+
+    `lines` has `line` (ascending, gaps allowed where the reader skipped whole entries), `raw`,
+    `text` and `hard`. A gap is treated as an entry boundary.
+    """
     text = pl.col("text")
-    df = df.with_columns(
+    df = lines.with_columns(
         breaker=text.str.contains(r"^\s*$") | text.str.contains(NOISE),
-        hard=text.str.contains(hard_start),
         soft=text.str.contains(SOFT_START),
         indented=text.str.contains(r"^\s"),
         open=is_open(text),
@@ -134,12 +158,21 @@ def _piece() -> pl.Expr:
     return pl.when(pl.col("start")).then(pl.col("text")).otherwise(pl.concat_str(sep, body))
 
 
-def entries(classified: pl.DataFrame) -> pl.DataFrame:
+def entries(simple: pl.DataFrame, classified: pl.DataFrame) -> pl.DataFrame:
     """One row per entry: `line`, `end_line`, `text` (continuations joined), in file order."""
     cls = pl.col("cls")
     rows = classified.filter((cls == LineClass.ENTRY.value) | (cls == LineClass.CONTINUATION.value))
+    single = simple.select("line", pl.col("line").alias("end_line"), "text")
     if not (rows["cls"] == LineClass.CONTINUATION.value).any():
-        return rows.select("line", pl.col("line").alias("end_line"), "text")
+        joined = rows.select("line", pl.col("line").alias("end_line"), "text")
+    else:
+        joined = _join(rows)
+    if not joined.height:
+        return single
+    return pl.concat([single, joined]).sort("line")
+
+
+def _join(rows: pl.DataFrame) -> pl.DataFrame:
     return (
         rows.group_by("grp", maintain_order=True)
         .agg(

@@ -26,11 +26,6 @@ UNIX = r" ?\d{9,10}\.\d{6}"
 MONO = r"\[ *\d+\.\d{6}(?: <[ \d.]+[ *]>| {16})?\]"
 IDENT_AHEAD = r" (?:\S+ )?[^\s\[]\S*?(?:\[\d+\])?:(?: |$)"
 
-PREFIX = (
-    r"(?s)^(?:(?P<ident1>[^\s:\[]+)(?:\[(?P<pid1>\d+)\])?"
-    r"|(?P<host>\S+) (?P<ident2>(?:[^:\n]|:[^ \n])+?)(?:\[(?P<pid2>\d+)\])?):(?: (?P<msg>.*))?$"
-)
-OPENCLAW_LOGS = r"^(?P<lvl>trace|debug|info|warn|error|fatal) (?P<sub>[\w./-]+) \{[^{}]*\}(?: |$)"
 LEVEL_TAGS = {
     "trace": "trace",
     "debug": "debug",
@@ -119,11 +114,12 @@ MODE_BY_NAME = {m.name: m for m in MODES}
 
 def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
     """Classify, group and read the lines of one input in `mode`."""
-    classified = cl.classify(lines, mode.hard_start)
+    simple, rest = cl.split_simple(lines, mode.hard_start)
+    classified = cl.classify(rest, mode.hard_start)
     counts = classified["cls"].value_counts()
     count = dict(zip(counts["cls"].to_list(), counts["count"].to_list(), strict=True))
     unparsed = classified.filter(pl.col("cls") == cl.LineClass.UNPARSED.value)["line"]
-    grouped = cl.entries(classified)
+    grouped = cl.entries(simple, classified)
     n_entries = grouped.height
     if ctx.options.keep is not None:
         grouped = grouped.filter(pl.col("text").str.contains_any(list(ctx.options.keep)))
@@ -142,64 +138,94 @@ def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
 
 
 def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
-    """From `line`, `end_line`, `text` to the parsed columns plus the raw stamps for timeinfer."""
+    """From `line`, `end_line`, `text` to the parsed columns plus the raw stamps for timeinfer.
+
+    Built from anchored single-group extracts, literal splits and slices: a regex with many
+    capture groups costs ten times more per line.
+    """
     text = pl.col("text")
     if mode.stamp is None:
         df = entries.with_columns(stamp=pl.lit(None, pl.String), rest=pl.lit(None, pl.String))
     else:
-        stamp_re = rf"(?s)^(?P<stamp>{mode.stamp})(?: (?P<rest>.*))?$"
-        df = entries.with_columns(text.str.extract_groups(stamp_re).alias("s")).unnest("s")
-    df = df.with_columns(pl.col("rest").str.extract_groups(PREFIX).alias("p")).unnest("p")
-    journal = pl.col("stamp").is_not_null()
-    no_ident = journal & pl.col("ident1").is_null() & pl.col("ident2").is_null()
-    elided = pl.col("rest").str.replace(r"^\.\.\.(?: |$)", "")
-    df = df.with_columns(
-        host=pl.when(pl.col("ident2").is_not_null()).then(pl.col("host")),
-        ident=pl.coalesce("ident1", "ident2"),
-        pid=pl.coalesce("pid1", "pid2").cast(pl.Int64, strict=False),
-        body=pl.when(~journal)
-        .then(text)
-        .when(no_ident)
-        .then(elided.fill_null(""))
-        .otherwise(pl.col("msg").fill_null("")),
-    )
+        stamp = text.str.extract(rf"^{mode.stamp}(?: |$)", 0)
+        df = entries.with_columns(stamp=stamp.str.strip_suffix(" "))
+        df = df.with_columns(rest=text.str.slice(pl.col("stamp").str.len_chars() + 1))
+    df = _journal_prefix(df)
     df = _gateway_fields(df)
-    return df.with_columns(
-        source=_source(journal).cast(SOURCE_DTYPE),
+    df = df.with_columns(
+        source=_source(pl.col("stamp").is_not_null()).cast(SOURCE_DTYPE),
         unit=_unit(),
-        error=_error_name(pl.col("message")),
-    ).with_columns(level=_level())
+        error=_on_subset(
+            df, pl.col("message").str.contains_any(["Error", "Exception"]), _error_name()
+        ),
+    )
+    return df.with_columns(level=_level())
+
+
+def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
+    """Split `rest` into host, ident, pid and the message body at the first `: `."""
+    rest = pl.col("rest")
+    bare_colon = rest.str.ends_with(":") & ~rest.str.contains(": ", literal=True)
+    parts = rest.str.splitn(": ", 2)
+    head = pl.when(bare_colon).then(rest.str.strip_suffix(":")).otherwise(parts.struct[0])
+    msg = pl.when(bare_colon).then(pl.lit("")).otherwise(parts.struct[1])
+    df = df.with_columns(head=head, msg=msg)
+    words = pl.col("head").str.splitn(" ", 2)
+    has_ident = pl.col("msg").is_not_null()
+    ident = pl.when(words.struct[1].is_null()).then(words.struct[0]).otherwise(words.struct[1])
+    df = df.with_columns(
+        host=pl.when(has_ident).then(pl.when(words.struct[1].is_not_null()).then(words.struct[0])),
+        ident_pid=pl.when(has_ident).then(ident),
+    )
+    pid = pl.col("ident_pid").str.extract(r"\[(\d+)\]$")
+    elided = rest.str.replace(r"^\.\.\.(?: |$)", "")
+    return df.with_columns(
+        pid=pid.cast(pl.Int64, strict=False),
+        ident=pl.when(pid.is_not_null())
+        .then(pl.col("ident_pid").str.replace(r"\[\d+\]$", ""))
+        .otherwise(pl.col("ident_pid")),
+        body=pl.when(pl.col("stamp").is_null())
+        .then(pl.col("text"))
+        .when(has_ident)
+        .then(pl.col("msg"))
+        .otherwise(elided.fill_null("")),
+    )
 
 
 def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """Peel `{<time> }{<level> <subsystem> {…} }{[<tag>] }` off the body."""
     body = pl.col("body")
-    iso_at = rf"^{cl.ISO}(?: |$)"
-    hms_at = rf"^{cl.HMS}(?: |$)"
-    df = df.with_columns(
-        gw_iso=body.str.extract(rf"^({cl.ISO})(?: |$)"),
-        body=body.str.replace(iso_at, ""),
+    df = df.with_columns(gw_iso=body.str.extract(rf"^({cl.ISO})(?: |$)"))
+    df = df.with_columns(body=_after(body, pl.col("gw_iso")))
+    hms = pl.when(pl.col("gw_iso").is_null()).then(body.str.extract(rf"^({cl.HMS})(?: |$)"))
+    df = df.with_columns(gw_hms=hms).with_columns(body=_after(body, pl.col("gw_hms")))
+    rendered = body.str.extract(
+        r"^((?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\})"
     )
-    has_hms = pl.col("gw_iso").is_null() & body.str.contains(hms_at)
-    df = df.with_columns(
-        gw_hms=pl.when(has_hms).then(body.str.extract(rf"^({cl.HMS})")),
-        body=pl.when(has_hms).then(body.str.replace(hms_at, "")).otherwise(body),
-    )
-    df = df.with_columns(body.str.extract_groups(OPENCLAW_LOGS).alias("o")).unnest("o")
-    df = df.with_columns(
-        body=pl.when(pl.col("lvl").is_not_null())
-        .then(body.str.replace(OPENCLAW_LOGS, ""))
-        .otherwise(body)
-    )
-    tag_at = r"^\[([A-Za-z][\w./:@-]*)\](?: |$)"
-    df = df.with_columns(tag=body.str.extract(tag_at))
+    df = df.with_columns(logs=rendered).with_columns(body=_after(body, pl.col("logs")))
+    df = df.with_columns(tag=body.str.extract(r"^\[([A-Za-z][\w./:@-]*)\](?: |$)"))
     tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)
+    logs = pl.col("logs").str.splitn(" ", 3)
     return df.with_columns(
-        subsystem=pl.coalesce("sub", pl.when(tag_level.is_null()).then(pl.col("tag"))),
-        tag_level=pl.coalesce("lvl", tag_level),
-        message=pl.when(pl.col("tag").is_not_null())
-        .then(body.str.replace(tag_at, ""))
-        .otherwise(body),
+        subsystem=pl.coalesce(logs.struct[1], pl.when(tag_level.is_null()).then(pl.col("tag"))),
+        tag_level=pl.coalesce(logs.struct[0], tag_level),
+        lvl=logs.struct[0],
+        message=_after(body, pl.col("tag") + "]", extra=1),
     )
+
+
+def _after(body: pl.Expr, prefix: pl.Expr, extra: int = 0) -> pl.Expr:
+    """`body` without a leading `prefix` (plus `extra` chars) and the space after it."""
+    cut = prefix.str.len_chars() + extra
+    return pl.when(prefix.is_null()).then(body).otherwise(body.str.slice(cut).str.strip_prefix(" "))
+
+
+def _on_subset(df: pl.DataFrame, mask: pl.Expr, expr: pl.Expr) -> pl.Series:
+    """Evaluate `expr` only on the rows `mask` selects (null elsewhere): regexes cost per row."""
+    picked = df.select(mask.fill_null(False)).to_series()
+    values = df.filter(picked).select(expr).to_series()
+    out = pl.Series(values.name, [None] * df.height, dtype=values.dtype)
+    return out.scatter(picked.arg_true(), values) if values.len() else out
 
 
 def _source(journal: pl.Expr) -> pl.Expr:
@@ -214,12 +240,15 @@ def _source(journal: pl.Expr) -> pl.Expr:
 
 def _unit() -> pl.Expr:
     ident_unit = pl.col("ident").str.split("/").list.last().str.extract(UNIT)
-    systemd_unit = pl.when(pl.col("ident") == "systemd").then(pl.col("message").str.extract(UNIT))
+    systemd_unit = pl.when(pl.col("ident") == "systemd").then(
+        pl.col("message").str.slice(0, 120).str.extract(UNIT)
+    )
     return pl.coalesce(ident_unit, systemd_unit)
 
 
-def _error_name(message: pl.Expr) -> pl.Expr:
+def _error_name() -> pl.Expr:
     """`error="<Name>: …"`, else a message starting `<Name>`, else a `<Name>Error: ` inside."""
+    message = pl.col("message")
     return pl.coalesce(
         message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
         message.str.extract(rf"^({cl.ERROR_NAME})\b"),
@@ -228,7 +257,10 @@ def _error_name(message: pl.Expr) -> pl.Expr:
 
 
 def _level() -> pl.Expr:
-    error = pl.when(pl.col("error").is_not_null()).then(pl.lit(Level.ERROR.value))
+    failed = pl.col("error").is_not_null() | pl.col("message").str.starts_with(
+        "Embedded agent failed"
+    )
+    error = pl.when(failed).then(pl.lit(Level.ERROR.value))
     return pl.coalesce("tag_level", error).cast(LEVEL_DTYPE)
 
 
