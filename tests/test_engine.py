@@ -340,3 +340,14 @@ def test_compaction_timeout_then_restart_is_a_near_miss_not_a_leak() -> None:
 
 def test_empty_frame_matches_nothing() -> None:
     assert match(events([]), load_rules()).findings == ()
+
+
+def test_root_cause_links_symptoms_to_the_cause_in_the_same_session() -> None:
+    from triage.rootcause import link, root_causes
+
+    found = link(match(seed(), load_rules()).findings)
+    assert [(f.rule, f.caused_by) for f in found] == [
+        ("compaction-lock-leak", None),
+        ("reply-lost", "compaction-lock-leak"),
+    ]
+    assert root_causes(found) == {KEY: "compaction-lock-leak"}
