@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triage.errors import Location, ParseError
 from triage.events import PARSED_SCHEMA
@@ -210,7 +212,8 @@ def test_json_null_message_note_and_first_unparsed() -> None:
     [
         ([104, 195, 169], "hé"),
         ([255, 65], "\ufffdA"),
-        ([226, 130], "\ufffd\ufffd"),
+        ([226, 130], "\ufffd"),
+        ([226, 130, 65, 237, 160, 128], "\ufffdA\ufffd\ufffd\ufffd"),
         ([240, 159, 146, 169], "\U0001f4a9"),
         ([], None),
     ],
@@ -219,6 +222,15 @@ def test_byte_array_decodes_utf8_lossily(numbers: list[int], text: str | None) -
     line = compact({"__REALTIME_TIMESTAMP": "1", "MESSAGE": numbers})
     parsed = journal_json.parse_json(frame(line), Context(PATH))
     assert parsed.events["message"].to_list() == [text or ""]
+
+
+@given(st.binary(max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_byte_array_decoding_matches_python_replace(data: bytes) -> None:
+    line = compact({"__REALTIME_TIMESTAMP": "1", "MESSAGE": list(data)})
+    objects = pl.DataFrame({"line": [1], "end_line": [1], "text": [line]})
+    fields = journal_json.decode_objects(objects)
+    assert fields["MESSAGE"].to_list() == [data.decode("utf-8", "replace") if data else None]
 
 
 def test_console_json_style_message_becomes_a_gateway_record() -> None:
@@ -396,6 +408,10 @@ def test_verbose_cursor_time_localised_weekdays_and_separators() -> None:
         ),
     ]
     assert parsed.events["ts_inferred"].to_list() == [False, False, True]
+    assert parsed.notes == (
+        "1 verbose entries have no cursor time; their header times were read in UTC "
+        "(the header zone is an abbreviation; use --tz)",
+    )
     assert accounting(parsed) == (3, 9, 1, 1)
     assert parsed.first_unparsed == 14
 

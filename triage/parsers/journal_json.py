@@ -61,6 +61,12 @@ _UTF8_UNIT = (
     f"|ed[89][0-9a-f]{_C}|f0[9ab][0-9a-f]{_C}{_C}|f[1-3]{_C}{_C}{_C}|f48[0-9a-f]{_C}{_C}"
 )
 """One well-formed UTF-8 sequence, as lowercase hex pairs."""
+_UTF8_TRUNCATED = (
+    f"e0[ab][0-9a-f]|ed[89][0-9a-f]|e[1-9a-cef]{_C}|f0[9ab][0-9a-f](?:{_C})?"
+    f"|f[1-3]{_C}(?:{_C})?|f48[0-9a-f](?:{_C})?"
+)
+"""A cut-off sequence: one replacement character for all of it (Unicode's maximal subpart,
+as Python's and Rust's lossy decoders do)."""
 
 
 def json_value(text: pl.Expr, key: str, value: str = JSON_VALUE) -> pl.Expr:
@@ -69,10 +75,10 @@ def json_value(text: pl.Expr, key: str, value: str = JSON_VALUE) -> pl.Expr:
 
 
 def decode_bytes(numbers: pl.Expr) -> pl.Expr:
-    """A JSON array of byte numbers -> text, decoded as UTF-8 lossily (U+FFFD per bad byte).
+    """A JSON array of byte numbers -> text, decoded as UTF-8 lossily (like `errors="replace"`).
 
-    Vectorised: bytes become hex pairs, each well-formed UTF-8 sequence is kept and each other
-    byte is replaced by `efbfbd` before the hex is turned back into (now valid) text.
+    Vectorised: bytes become hex pairs, each well-formed UTF-8 sequence is kept and each cut-off
+    sequence or stray byte is replaced by `efbfbd` before the hex is turned back into text.
     """
     hexed = (
         numbers.str.json_decode(pl.List(pl.String))
@@ -80,7 +86,7 @@ def decode_bytes(numbers: pl.Expr) -> pl.Expr:
         .list.join("")
     )
     units = (
-        hexed.str.replace_all(f"({_UTF8_UNIT})|[0-9a-f]{{2}}", "${1}g")
+        hexed.str.replace_all(f"({_UTF8_UNIT})|{_UTF8_TRUNCATED}|[0-9a-f]{{2}}", "${1}g")
         .str.strip_suffix("g")
         .str.split("g")
         .list.eval(pl.when(pl.element() == "").then(pl.lit("efbfbd")).otherwise(pl.element()))

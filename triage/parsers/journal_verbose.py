@@ -107,8 +107,20 @@ def parse_verbose(lines: pl.DataFrame, ctx: Context) -> Parsed:
     fields = pivot_fields(_fields(classified)).drop("__REALTIME_TIMESTAMP")
     entries = headers.join(fields, on="entry", how="left").sort("line")
     events = journal_events(entries, ctx.path)
-    events = events.with_columns(ts_inferred=pl.Series(entries["_guessed"]).fill_null(False))
-    return finish(events, classified, ctx)
+    # Guessed only where the header time survived (no source time, no gateway ISO stamp).
+    header_ts = pl.from_epoch(entries["__REALTIME_TIMESTAMP"].cast(pl.Int64), time_unit="us")
+    guessed = entries["_guessed"].fill_null(False) & (
+        events["ts"] == header_ts.dt.replace_time_zone("UTC")
+    ).fill_null(False)
+    events = events.with_columns(ts_inferred=guessed)
+    notes: tuple[str, ...] = ()
+    if guessed.any():
+        zone = ctx.options.tz or "UTC"
+        notes = (
+            f"{int(guessed.sum())} verbose entries have no cursor time; their header times "
+            f"were read in {zone} (the header zone is an abbreviation; use --tz)",
+        )
+    return finish(events, classified, ctx, notes)
 
 
 _HEADER_RE = re.compile(HEADER)
