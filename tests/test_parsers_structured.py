@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.errors import Location, ParseError
 from triage.events import PARSED_SCHEMA
 from triage.parsers import gateway_file, journal_export, journal_json, journal_verbose
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
@@ -539,13 +538,6 @@ def test_gateway_file_accounting_and_error_name() -> None:
         (1, None),
         (3, "SessionWriteLockTimeoutError"),
     ]
-
-
-def test_strict_raises_at_first_unparsed_line() -> None:
-    lines = frame(f"{compact(ENTRY)}\nnot json\n")
-    with pytest.raises(ParseError) as info:
-        journal_json.parse_json(lines, Context(PATH, ParseOptions(strict=True)))
-    assert info.value.location == Location(PATH, 2)
 
 
 def test_keep_prefilter_counts_every_entry() -> None:

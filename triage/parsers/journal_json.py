@@ -12,7 +12,6 @@ import re
 
 import polars as pl
 
-from triage.errors import Location, ParseError
 from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, split_gateway_message
@@ -221,12 +220,13 @@ def line_counts(classified: pl.DataFrame) -> dict[str, int]:
 def finish(
     events: pl.DataFrame, classified: pl.DataFrame, ctx: Context, notes: tuple[str, ...] = ()
 ) -> Parsed:
-    """Accounting, `--strict` and the literal prefilter shared by the structured parsers."""
+    """Accounting and the literal prefilter shared by the structured parsers.
+
+    `--strict` is enforced once for every format by the registry, from `first_unparsed`.
+    """
     counts = line_counts(classified)
     unparsed = classified.filter(pl.col("kind") == "unparsed")["line"]
     first = int(unparsed.min()) if counts["unparsed"] else None  # type: ignore[arg-type]
-    if ctx.options.strict and first is not None:
-        raise ParseError("line is not part of any entry (--strict)", Location(ctx.path, first))
     if ctx.options.keep is not None:
         events = events.filter(pl.col("message").str.contains_any(list(ctx.options.keep)))
     return Parsed(
