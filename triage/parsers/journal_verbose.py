@@ -27,7 +27,8 @@ _UTC_ZONES = ("UTC", "GMT", "Z", "+00", "+0000", "+00:00")
 
 def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     """Number entries (header lines) and fields; mark each line's kind."""
-    raw = pl.col("raw").fill_null("")
+    # Captured TTY output may colour the fields (`\x1b[1m`); the SGR codes are not content.
+    raw = pl.col("raw").fill_null("").str.replace_all(r"\x1b\[[0-9;]*m", "")
     marked = lines.with_columns(
         raw=raw,
         header=raw.str.contains(HEADER),
