@@ -157,5 +157,5 @@ def _duplicates(df: pl.DataFrame) -> pl.Series:
     ) & pl.col("lane").str.starts_with("session:")
     close = (pl.col("ts") - pl.col("p_ts")).abs() <= DUPLICATE_WINDOW
     dup = errors.filter(pair & (pl.col("text") == pl.col("p_text")) & close.fill_null(False))
-    rows = pl.Series("_row", range(df.height), pl.UInt32)
-    return rows.is_in(dup["_row"]).alias("duplicate")
+    flags = pl.Series("duplicate", [False] * df.height, pl.Boolean)
+    return flags.scatter(dup["_row"], True) if dup.height else flags

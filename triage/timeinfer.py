@@ -106,13 +106,11 @@ def _journal_ts(
 
 
 def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
-    stamp = pl.col("stamp")
-    at = stamp.str.find(r"\d\d:\d\d:\d\d")
-    head = stamp.str.slice(0, at).str.strip_chars()
+    words = pl.col("stamp").str.split(" ")
     parts = df.select(
-        mon=head.str.splitn(" ", 2).struct[0].str.to_lowercase().str.strip_chars("."),
-        day=head.str.slice(-2).str.strip_chars().cast(pl.Int32, strict=False),
-        hms=stamp.str.slice(at),
+        mon=words.list.first().str.to_lowercase().str.strip_chars("."),
+        day=words.list.get(-2, null_on_oob=True).cast(pl.Int32, strict=False),
+        hms=words.list.last(),
     )
     month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
     day = parts["day"]

@@ -1,0 +1,219 @@
+"""Reading any input: accounting, pasted excerpts, bad bytes, bad files, the prefilter."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from triage.errors import Location, ParseError
+from triage.parsers import FORMATS, detect, parse
+from triage.parsers.base import ParseOptions
+from triage.parsers.reader import head_lines, open_source
+
+SEED_KEY = "agent:main:discord:channel:1506258704541159484"
+LOCK = "/home/casper/.openclaw/agents/main/sessions/49e71c56-dcbc-40ab-be04-4a92fd2230be.jsonl.lock"
+
+
+def write(tmp_path: Path, data: bytes, name: str = "x.log") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def accounts(summary: object) -> tuple[int, int, int, int, int]:
+    s = summary
+    return (s.lines, s.events, s.continuations, s.noise, s.unparsed)  # type: ignore[attr-defined]
+
+
+def test_seed_excerpt_entries_lines_and_accounting(data: Path) -> None:
+    result = parse(str(data / "seed-excerpt.log"))
+    rows = result.events.select("line", "end_line").rows()
+    assert rows == [(1, 6), (10, 11), (17, 21), (25, 29), (33, 36), (42, 42), (43, 43)]
+    assert accounts(result.summary) == (43, 7, 17, 19, 0)
+    assert result.summary.format == "journal-short"
+
+
+def test_seed_excerpt_reflowed_messages_are_joined(data: Path) -> None:
+    events = parse(str(data / "seed-excerpt.log")).events
+    messages = events["message"].to_list()
+    assert messages[0] == (
+        "embedded run timeout reached during compaction; extending deadline: "
+        "runId=7d2170b5-3733-4439-8451-cad42efa577b "
+        "sessionId=49e71c56-dcbc-40ab-be04-4a92fd2230be extraMs=900000"
+    )
+    assert (
+        messages[1]
+        == 'CommandLaneTaskTimeoutError: Command lane "main" task timed out after 930000ms'
+    )
+    assert messages[2] == (
+        'lane task error: lane=main durationMs=61155 error="SessionWriteLockTimeoutError: '
+        f'session file locked (timeout 60000ms): pid=963591 {LOCK}"'
+    )
+    assert messages[4] == (
+        "Embedded agent failed before reply: session file locked (timeout 60000ms): "
+        f"pid=963591 {LOCK}"
+    )
+    assert events["subsystem"].to_list()[:4] == ["agent/embedded", None, "diagnostic", "diagnostic"]
+    assert events["file"].unique().to_list() == [str(data / "seed-excerpt.log")]
+
+
+def test_seed_paste_with_prose_accounts_for_every_line(data: Path) -> None:
+    summary = parse(str(data / "seed-paste.txt")).summary
+    assert (
+        summary.lines == summary.events + summary.continuations + summary.noise + summary.unparsed
+    )
+    assert summary.events >= 7
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", (0, 0, 0, 0, 0)),
+        (b"\n", (1, 0, 0, 1, 0)),
+        (b"May 19 13:43:45 h x[1]: a\r\nMay 19 13:43:46 h x[1]: b\r\n", (2, 2, 0, 0, 0)),
+        (b"May 19 13:43:45 h x[1]: a\nMay 19 13:43:46 h x[1]: no newline", (2, 2, 0, 0, 0)),
+        (b"May 19 13:43:45 h x[1]: a\x00b\n", (1, 1, 0, 0, 0)),
+        (b"May 19 13:43:45 h x[1]: caf\xe9 \xff\n", (1, 1, 0, 0, 0)),
+        (b"-- Reboot --\n-- No entries --\n\xe2\x96\x91\xe2\x96\x91 Subject: x\n", (3, 0, 0, 3, 0)),
+        (b"May 19 13:43:45 h x[1]: a\n\x01\x02garbage\n", (2, 1, 0, 0, 1)),
+    ],
+)
+def test_accounting(tmp_path: Path, data: bytes, expected: tuple[int, ...]) -> None:
+    assert accounts(parse(write(tmp_path, data)).summary) == expected
+
+
+def test_crlf_nul_and_invalid_utf8_are_kept_as_content(tmp_path: Path) -> None:
+    path = write(tmp_path, b"May 19 13:43:45 h x[1]: a\x00b caf\xe9\r\n")
+    assert parse(path).events["message"].to_list() == ["a\x00b caf\ufffd"]
+
+
+def test_a_ten_megabyte_line(tmp_path: Path) -> None:
+    path = write(tmp_path, b"May 19 13:43:45 h x[1]: " + b"y" * 10_000_000 + b"\n")
+    events = parse(path).events
+    assert events["message"].str.len_bytes().to_list() == [10_000_000]
+
+
+def test_gzip_input(tmp_path: Path, data: Path) -> None:
+    raw = (data / "seed-excerpt.log").read_bytes()
+    path = write(tmp_path, gzip.compress(raw), "seed.log.gz")
+    assert accounts(parse(path).summary) == (43, 7, 17, 19, 0)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "no such file; check the path"),
+        ("directory", "is a directory; give the log file inside it"),
+    ],
+)
+def test_unreadable_inputs(tmp_path: Path, setup: str, message: str) -> None:
+    path = str(tmp_path / "nope.log") if setup == "missing" else str(tmp_path)
+    with pytest.raises(ParseError) as info:
+        parse(path)
+    assert info.value == ParseError(message, Location(path))
+
+
+def test_binary_input_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, bytes(range(32)) * 100)
+    with pytest.raises(ParseError, match="looks binary"):
+        parse(path)
+
+
+def test_strict_stops_at_the_first_unparsed_line(tmp_path: Path) -> None:
+    path = write(tmp_path, b"May 19 13:43:45 h x[1]: a\n\x01\x02garbage\nmore\n")
+    with pytest.raises(ParseError) as info:
+        parse(path, ParseOptions(strict=True))
+    assert info.value.location == Location(path, 2)
+
+
+def test_unknown_forced_format(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match="unknown input format 'nope'"):
+        parse(write(tmp_path, b"x\n"), ParseOptions(input_format="nope"))
+
+
+def test_truncated_last_line_is_noted_not_unparsed(tmp_path: Path) -> None:
+    path = write(tmp_path, b"May 19 13:43:45 h x[1]: a\n\x01\x02")
+    summary = parse(path).summary
+    assert accounts(summary) == (2, 1, 0, 1, 0)
+    assert f"last line truncated at {path}:2" in summary.notes
+
+
+def test_pager_chop_is_noted(tmp_path: Path) -> None:
+    lines = [f"May 19 13:43:4{i} h x[1]: " + "z" * (40 + i) for i in range(6)]
+    lines += [f"May 19 13:43:5{i} h x[1]: " + "w" * 60 + ">" for i in range(3)]
+    path = write(tmp_path, "\n".join(lines).encode() + b"\n")
+    assert any("chopped by a pager" in n for n in parse(path).summary.notes)
+
+
+PREFILTER_INPUT = b"""May 19 13:43:45 h node[1]: 2026-05-19T13:43:45.000+00:00 [x] quiet
+May 19 13:43:46 h node[1]: Error: thing failed
+    at keepme (/a.js:1:1)
+May 19 13:43:47 h node[1]: 2026-05-19T13:43:47.000+00:00 [x] quiet again
+May 19 13:43:48 h node[1]:
+2026-05-19T13:43:48.000+00:00 [diagnostic]
+lane task error: keepme too
+
+-- Boot 9e2ffa348b354fbc8555aa1f524214e5 --
+May 19 13:43:49 h node[2]: keepme alone
+May 19 13:43:50 h node[2]: quiet
+"""
+
+
+def test_prefilter_keeps_whole_entries_and_counts_every_one(tmp_path: Path) -> None:
+    path = write(tmp_path, PREFILTER_INPUT)
+    full = parse(path)
+    kept = parse(path, ParseOptions(keep=("keepme",)))
+    assert accounts(kept.summary) == accounts(full.summary) == (11, 6, 3, 2, 0)
+    expected = full.events.filter(full.events["message"].str.contains("keepme"))
+    assert kept.events.to_dicts() == expected.to_dicts()
+    assert kept.events["line"].to_list() == [2, 5, 10]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("short.log", "journal-short"),
+        ("short-iso.log", "journal-short-iso"),
+        ("short-full.log", "journal-short-full"),
+        ("with-unit.log", "journal-with-unit"),
+        ("short-unix.log", "journal-short-unix"),
+        ("short-monotonic.log", "journal-short-monotonic"),
+        ("gateway-console.log", "gateway-console"),
+        ("openclaw-logs.log", "gateway-console"),
+        ("status-paste.txt", "journal-short"),
+    ],
+)
+def test_detection(data: Path, name: str, expected: str) -> None:
+    head = head_lines(open_source(str(data / "parsers" / name)))
+    assert detect(head) == expected
+    summary = parse(str(data / "parsers" / name)).summary
+    assert summary.unparsed == 0
+    assert summary.lines == summary.events + summary.continuations + summary.noise
+
+
+def test_seed_is_detected_as_journal_short(data: Path) -> None:
+    assert detect(head_lines(open_source(str(data / "seed-excerpt.log")))) == "journal-short"
+
+
+def test_every_registered_format_has_a_name_and_example() -> None:
+    assert all(name == fmt.name and fmt.example for name, fmt in FORMATS.items())
+    assert {"journal-short", "gateway-console", "journal-short-iso"} <= set(FORMATS)
+
+
+def test_status_paste_noise_and_entries(data: Path) -> None:
+    result = parse(str(data / "parsers" / "status-paste.txt"))
+    assert accounts(result.summary) == (11, 2, 0, 9, 0)
+    assert result.events["line"].to_list() == [9, 10]
+
+
+def test_stack_trace_continuations_join_with_newlines(data: Path) -> None:
+    events = parse(str(data / "parsers" / "short.log")).events
+    row = events.filter(events["line"] == 5).to_dicts()[0]
+    assert row["end_line"] == 7
+    assert row["message"] == (
+        "Error: boom\n"
+        "                                     at foo (/app/x.js:1:2)\n"
+        "                                     at bar (/app/y.js:3:4)"
+    )
