@@ -1,24 +1,39 @@
 """Golden files: every format of each scenario, byte for byte (`pytest --update-golden` rewrites).
 
-The scenarios are built with `report_factory` for now; the lead will switch them to pipeline
-runs over `samples/`.
+Scenarios are real pipeline runs over the seed excerpt and the bundled samples (paths relative
+to the repository root, a fixed clock), plus one factory-built report whose spans include an
+event-loop stall.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from report_factory import empty_report, seed_report
+from report_factory import seed_report
 
 from triage.findings import Report
+from triage.pipeline import run
 from triage.reports import ReportFormat, render
+from triage.rules import load_rules
 
+ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
+CLOCK = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def pipeline(path: str) -> Callable[[], Report]:
+    return lambda: run([path], rules=load_rules(), generated_at=CLOCK)
+
+
 SCENARIOS: dict[str, Callable[[], Report]] = {
-    "seed": lambda: seed_report(with_stall=True),
-    "healthy": empty_report,
+    "seed": pipeline("tests/data/seed-excerpt.log"),
+    "compaction-lock-leak": pipeline("samples/compaction-lock-leak/journal.txt"),
+    "healthy": pipeline("samples/healthy/journal.txt"),
+    "factory-stall": lambda: seed_report(with_stall=True),
 }
 SUFFIXES = {
     ReportFormat.TERMINAL: "txt",
@@ -30,11 +45,23 @@ SUFFIXES = {
 }
 
 
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Report]:
+    cwd = Path.cwd()
+    try:
+        os.chdir(ROOT)
+        return {name: build() for name, build in SCENARIOS.items()}
+    finally:
+        os.chdir(cwd)
+
+
 @pytest.mark.parametrize("fmt", list(SUFFIXES))
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_golden(scenario: str, fmt: ReportFormat, update_golden: bool) -> None:
+def test_golden(
+    scenario: str, fmt: ReportFormat, reports: dict[str, Report], update_golden: bool
+) -> None:
     path = GOLDEN / f"{scenario}.{SUFFIXES[fmt]}"
-    text = render(SCENARIOS[scenario](), fmt)
+    text = render(reports[scenario], fmt)
     if update_golden:
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(text.encode("utf-8"))

@@ -155,6 +155,8 @@ class Report:
     near_misses: tuple[NearMiss, ...]
     sessions: tuple[SessionSummary, ...]
     spans: tuple[Span, ...] = field(default=())
+    rules: tuple[str, ...] = field(default=())
+    """Ids of the rules that ran, sorted (so JUnit and SARIF can show the quiet ones too)."""
 
     def worst(self) -> Severity | None:
         """The highest severity among findings, or None when nothing fired."""

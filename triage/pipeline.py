@@ -45,7 +45,7 @@ def run(
     events = _concat([r.events for r in results])
     events = identify(events)
     matched = match(events, rules)
-    findings = link(matched.findings)
+    findings = [_in_file_order(f, paths) for f in link(matched.findings)]
     return Report(
         tool_version=__version__,
         generated_at=generated_at or datetime.now(UTC).replace(microsecond=0),
@@ -54,7 +54,16 @@ def run(
         near_misses=tuple(matched.near_misses),
         sessions=summarize_sessions(events, findings),
         spans=spans(events, findings),
+        rules=tuple(sorted(rule.id for rule in rules.rules)),
     )
+
+
+def _in_file_order(finding: Finding, paths: Sequence[str]) -> Finding:
+    """Evidence in input order, then line order: file order is the truth within one file, and
+    a second-precision journald stamp can otherwise sort before the precise stamp above it."""
+    rank = {path: i for i, path in enumerate(paths)}
+    ordered = sorted(finding.evidence, key=lambda e: (rank.get(e.path, len(rank)), e.path, e.line))
+    return replace(finding, evidence=tuple(ordered))
 
 
 def _with_prefilter(options: ParseOptions, rules: RuleSet) -> ParseOptions:

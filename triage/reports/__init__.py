@@ -59,6 +59,7 @@ def merge(reports: Sequence[Report]) -> Report:
         near_misses=tuple(sorted((n for r in reports for n in r.near_misses), key=_near_key)),
         sessions=tuple(sorted((s for r in reports for s in r.sessions), key=_session_key)),
         spans=tuple(sorted((s for r in reports for s in r.spans), key=_span_key)),
+        rules=tuple(sorted({rule for r in reports for rule in r.rules})),
     )
 
 

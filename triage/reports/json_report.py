@@ -54,6 +54,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "near_misses": [_near_miss(n) for n in report.near_misses],
         "sessions": [_session(s) for s in report.sessions],
         "spans": [_span(s) for s in report.spans],
+        "rules": list(report.rules),
     }
 
 
@@ -151,6 +152,7 @@ def load(text: str, path: str = "<json>") -> Report:
         near_misses=root.items("near_misses", _load_near_miss),
         sessions=root.items("sessions", _load_session),
         spans=root.items("spans", _load_span, required=False),
+        rules=root.strings("rules"),
     )
 
 

@@ -61,9 +61,11 @@ def _failure(f: Finding) -> ET.Element:
 
 
 def _quiet_rules(report: Report) -> list[str]:
-    """Rules known to have run without firing: those with a near miss but no finding."""
+    """Rules that ran without firing (a report loaded from old JSON may not list the rules that
+    ran: then those with a near miss are the ones known to have run)."""
     fired = {f.rule for f in report.findings}
-    return sorted({n.rule for n in report.near_misses} - fired)
+    ran = set(report.rules) or {n.rule for n in report.near_misses}
+    return sorted(ran - fired)
 
 
 def _passing(rule: str) -> ET.Element:
