@@ -196,9 +196,10 @@ def test_journal_json_modes(
     assert parsed.events["source"].to_list() == ["journal"] * len(expected)
 
 
-def test_json_null_message_note_and_first_unparsed() -> None:
+@pytest.mark.parametrize("keep", [None, ("timeout",)])
+def test_json_null_message_note_and_first_unparsed(keep: tuple[str, ...] | None) -> None:
     text = f"garbage\n{compact({**SYSTEM, 'MESSAGE': None})}\n"
-    parsed = journal_json.parse_json(frame(text), Context(PATH))
+    parsed = journal_json.parse_json(frame(text), Context(PATH, ParseOptions(keep=keep)))
     assert parsed.first_unparsed == 1
     assert parsed.notes == (
         "1 entries have MESSAGE null (4096 bytes or more; journalctl omits them without "
@@ -540,11 +541,22 @@ def test_gateway_file_accounting_and_error_name() -> None:
     ]
 
 
-def test_keep_prefilter_counts_every_entry() -> None:
-    text = f"{compact(ENTRY)}\n{compact({**SYSTEM, 'MESSAGE': 'unrelated'})}\n"
-    parsed = journal_json.parse_json(frame(text), Context(PATH, ParseOptions(keep=("timeout",))))
+@pytest.mark.parametrize(
+    ("message", "keep", "kept"),
+    [
+        ("embedded run timeout reached", "timeout", True),
+        ("unrelated", "timeout", False),
+        ('Command lane "main" task timed out', 'lane "main"', True),
+        (list(b"\x1b[31mtimeout\x1b[0m"), "timeout", True),
+        (list(b"\x1b[31mquiet\x1b[0m"), "timeout", False),
+        (compact({"level": "warn", "message": "fetch", "timeoutMs": 1}), "timeoutMs=", True),
+    ],
+)
+def test_keep_prefilter_counts_every_entry(message: object, keep: str, kept: bool) -> None:
+    text = f"{compact({**ENTRY, 'MESSAGE': 'other'})}\n{compact({**SYSTEM, 'MESSAGE': message})}\n"
+    parsed = journal_json.parse_json(frame(text), Context(PATH, ParseOptions(keep=(keep,))))
     assert parsed.entries == 2
-    assert parsed.events["line"].to_list() == [1]
+    assert parsed.events["line"].to_list() == ([2] if kept else [])
 
 
 @pytest.mark.parametrize(

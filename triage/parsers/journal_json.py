@@ -8,6 +8,7 @@ mixed rows. A key can only match at object level, because quotes inside JSON str
 
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
@@ -242,14 +243,32 @@ def finish(
 
 def journal_parsed(fields: pl.DataFrame, classified: pl.DataFrame, ctx: Context) -> Parsed:
     """Journal fields + classified lines -> `Parsed`, with a note on null (too long) MESSAGEs."""
-    notes: tuple[str, ...] = ()
-    if "message_null" in fields.columns and fields["message_null"].any():
-        nulls = fields.filter("message_null")
-        notes = (
-            f"{nulls.height} entries have MESSAGE null (4096 bytes or more; journalctl omits "
-            f"them without --all), first at line {nulls['line'][0]}; kept with an empty message",
-        )
-    return finish(journal_events(fields, ctx.path), classified, ctx, notes)
+    nulls = fields.filter("message_null") if "message_null" in fields.columns else fields.clear()
+    return finish(journal_events(fields, ctx.path), classified, ctx, _null_note(nulls["line"]))
+
+
+def _null_note(lines: pl.Series) -> tuple[str, ...]:
+    """The note for entries whose MESSAGE journalctl printed as null."""
+    if lines.len() == 0:
+        return ()
+    return (
+        f"{lines.len()} entries have MESSAGE null (4096 bytes or more; journalctl omits "
+        f"them without --all), first at line {lines[0]}; kept with an empty message",
+    )
+
+
+def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFrame:
+    """Skip decoding objects that cannot contain a keep literal (`finish` filters exactly).
+
+    Literals are matched on the raw JSON in their plain and JSON-escaped spellings; byte-array
+    MESSAGEs and console-json MESSAGEs (meta keys become `key=value`) are always decoded.
+    """
+    if keep is None:
+        return objects
+    variants = sorted({*keep, *(json.dumps(k, ensure_ascii=False)[1:-1] for k in keep)})
+    text = pl.col("text")
+    always = text.str.contains(r'"MESSAGE"\s*:\s*(?:\[|"\{)')
+    return objects.filter(text.str.contains_any(variants) | always)
 
 
 def _one_per_line(lines: pl.DataFrame, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -309,7 +328,9 @@ def _pretty(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _parse_with(framer: str, lines: pl.DataFrame, ctx: Context) -> Parsed:
     objects, classified = _pretty(lines) if framer == "pretty" else _one_per_line(lines, framer)
-    return journal_parsed(decode_objects(objects), classified, ctx)
+    nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
+    fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
+    return finish(journal_events(fields, ctx.path), classified, ctx, _null_note(nulls))
 
 
 def parse_json(lines: pl.DataFrame, ctx: Context) -> Parsed:
