@@ -87,8 +87,9 @@ def test_output_into_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     assert "output folder does not exist" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["analyze", "check-rules", "test-rules", "rules", "explain",
-                                     "formats", "merge"])
+@pytest.mark.parametrize(
+    "command", ["analyze", "check-rules", "test-rules", "rules", "explain", "formats", "merge"]
+)
 def test_every_command_has_help(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0

@@ -36,7 +36,8 @@ def test_seed_paste_with_prose_gives_the_same_answer(rules: object) -> None:
     report = analyse(rules, ROOT / "tests" / "data" / "seed-paste.txt")
     assert ("compaction-lock-leak", KEY) in {(f.rule, f.session) for f in report.findings}
     (summary,) = report.inputs
-    assert summary.lines == summary.events + summary.continuations + summary.noise + summary.unparsed
+    classes = summary.events + summary.continuations + summary.noise + summary.unparsed
+    assert summary.lines == classes
 
 
 def test_bundled_sample_fires_the_leak_and_notes_the_clearing_restart(rules: object) -> None:

@@ -57,7 +57,7 @@ def handles_errors(func: F) -> F:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same folder and a rename: never half-written."""
+    """Write `text` to `path` via a temp file and a rename, so it is never half-written."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ReportError(
@@ -84,7 +84,9 @@ def _pick_format(fmt: str | None, output: Path | None) -> Any:
         return ReportFormat(name)
     except ValueError:
         choices = ", ".join(f.value for f in ReportFormat)
-        raise TriageError(f"--format {name!r} is not a report format; expected one of: {choices}")
+        raise TriageError(
+            f"--format {name!r} is not a report format; expected one of: {choices}"
+        ) from None
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
