@@ -94,3 +94,9 @@ def test_every_command_has_help(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert "Usage" in result.stdout
+
+
+def test_progress_bar_goes_to_stderr_and_leaves_stdout_clean() -> None:
+    result = invoke("analyze", str(SEED), "--progress", "--format", "json", *GENERATED)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["schema_version"] == 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -142,7 +143,10 @@ def analyze(
         bool, typer.Option("--redact/--no-redact", help="Redact secrets and personal data.")
     ] = True,
     color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour output.")] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress line on stderr.")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(help="Progress bar on stderr (default: for inputs over 64 MB on a terminal)."),
+    ] = None,
     generated_at: Annotated[
         datetime | None, typer.Option(hidden=True, help="Fix the report clock (tests).")
     ] = None,
@@ -156,13 +160,10 @@ def analyze(
     threshold = _fail_on(fail_on)
     ruleset = load_rules(rules_dirs or (), overrides=_parse_sets(sets or []))
     options = ParseOptions(year=year, tz=tz, input_format=input_format, strict=strict)
-    report = pipeline.run(
-        paths,
-        rules=ruleset,
-        parse_options=options,
-        generated_at=generated_at,
-        progress=_progress_printer() if progress else None,
-    )
+    with ProgressBar.maybe(paths, forced=progress) as bar:
+        report = pipeline.run(
+            paths, rules=ruleset, parse_options=options, generated_at=generated_at, progress=bar
+        )
     use_color = sys.stdout.isatty() if color is None else color
     _emit(report, fmt, output, redact=redact, color=use_color)
     worst = report.worst()
@@ -170,11 +171,50 @@ def analyze(
         raise typer.Exit(1)
 
 
-def _progress_printer() -> Callable[[str], None]:
-    def show(path: str) -> None:
-        typer.echo(f"triage: reading {path}", err=True)
+class ProgressBar:
+    """A rich progress bar on stderr over the input bytes, with the current stage as its label."""
 
-    return show
+    AUTO_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, total: int | None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task("starting", total=total or None)
+
+    @classmethod
+    @contextlib.contextmanager
+    def maybe(cls, paths: list[str], forced: bool | None) -> Iterator[ProgressBar | None]:
+        """Yield a running bar when asked (`--progress`) or when big inputs meet a terminal."""
+        from triage.pipeline import input_size
+
+        total = sum(input_size(p) for p in paths)
+        wanted = forced if forced is not None else sys.stderr.isatty() and total > cls.AUTO_BYTES
+        if not wanted:
+            yield None
+            return
+        bar = cls(total)
+        with bar._progress:
+            yield bar
+
+    def __call__(self, stage: str, done: int) -> None:
+        self._progress.update(self._task, description=stage, advance=done)
 
 
 def _emit(report: Any, fmt: Any, output: Path | None, *, redact: bool, color: bool) -> None:

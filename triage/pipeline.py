@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ from triage.rootcause import link, root_causes
 from triage.rules import RuleSet
 from triage.timeline import spans
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int], None]
+"""Called with a stage description and the input bytes finished since the last call."""
 
 
 def run(
@@ -38,13 +40,16 @@ def run(
     """
     options = _with_prefilter(parse_options or ParseOptions(), rules)
     results: list[ParseResult] = []
+    tick = progress or (lambda stage, done: None)
     for path in paths:
-        if progress is not None:
-            progress(path)
+        tick(f"reading {path}", 0)
         results.append(parse(path, options))
-    events = _concat([r.events for r in results])
-    events = identify(events)
+        tick(f"read {path}", input_size(path))
+    tick("identifying sessions", 0)
+    events = identify(_concat([r.events for r in results]))
+    tick("matching rules", 0)
     matched = match(events, rules)
+    tick("building the report", 0)
     findings = [_in_file_order(f, paths) for f in link(matched.findings)]
     return Report(
         tool_version=__version__,
@@ -56,6 +61,14 @@ def run(
         spans=spans(events, findings),
         rules=tuple(sorted(rule.id for rule in rules.rules)),
     )
+
+
+def input_size(path: str) -> int:
+    """Bytes of an input on disk (0 for stdin or an unreadable path), for progress display."""
+    try:
+        return 0 if path == "-" else os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _in_file_order(finding: Finding, paths: Sequence[str]) -> Finding:
