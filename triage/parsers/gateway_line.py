@@ -20,7 +20,7 @@ ISO_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
 _CLOCK_STAMP = r"\d\d:\d\d:\d\d(?:\.\d{3})?"
 _GATEWAY_LINE = (
     rf"(?s)^(?:(?P<iso>{ISO_STAMP})\s+|{_CLOCK_STAMP}\s+)?"
-    r"(?:\[(?P<tag>[^\]\s]+)\]\s*)?(?P<rest>.*)$"
+    r"(?:\[(?P<tag>[A-Za-z][\w./:@-]*)\](?: +|$))?(?P<rest>.*)$"
 )
 
 _LEVEL_WORDS: dict[str, str] = {
@@ -40,8 +40,8 @@ _LEVEL_WORDS: dict[str, str] = {
     "fatal": "fatal",
 }
 
-ERROR_NAME = r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception))\b"
-"""The first error class name in a message (`SessionWriteLockTimeoutError`)."""
+ERROR_NAME = r"[A-Z][A-Za-z0-9_$]*(?:Error|Exception)"
+"""An error class name (`SessionWriteLockTimeoutError`), as the text parsers read it."""
 
 
 def strip_ansi(expr: pl.Expr) -> pl.Expr:
@@ -68,9 +68,13 @@ def level_word(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def error_name(expr: pl.Expr) -> pl.Expr:
-    """The first `…Error` / `…Exception` class name in the text, else null."""
-    return expr.str.extract(ERROR_NAME, 1)
+def error_name(message: pl.Expr) -> pl.Expr:
+    """`error="<Name>: …"`, else a message starting `<Name>`, else a `<Name>Error: ` inside."""
+    return pl.coalesce(
+        message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
+        message.str.extract(rf"^({ERROR_NAME})\b"),
+        message.str.extract(rf"\b({ERROR_NAME}): "),
+    )
 
 
 def split_gateway_message(df: pl.DataFrame) -> pl.DataFrame:
