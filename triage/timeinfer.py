@@ -70,6 +70,8 @@ def resolve(
     """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too."""
     notes: list[str] = []
     df = df.with_columns(gw_ts=parse_iso(pl.col("gw_iso")))
+    if not df.height:
+        return df.with_columns(ts=pl.col("gw_ts"), ts_inferred=pl.lit(None, pl.Boolean)), ()
     journal, inferred, note = _journal_ts(df, kind, ctx)
     notes.extend(note)
     df = df.with_columns(j_ts=journal, j_inferred=inferred)
@@ -91,18 +93,22 @@ def _journal_ts(
     none = pl.Series("j", [None] * df.height, UTC_US)
     if kind is StampKind.ISO:
         ts = df.select(parse_iso(pl.col("stamp"))).to_series()
-        return ts, pl.Series([False] * df.height), []
+        return ts, _flags(False, df.height), []
     if kind is StampKind.UNIX:
         micros = (
             stamp.str.strip_chars().str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
         )
         ts = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        return ts, pl.Series([False] * df.height), []
+        return ts, _flags(False, df.height), []
     if kind is StampKind.CLASSIC:
         return _classic(df, ctx)
     if kind is StampKind.FULL:
         return _full(df, ctx)
-    return none, pl.Series([True] * df.height), []
+    return none, _flags(True, df.height), []
+
+
+def _flags(value: bool, height: int) -> pl.Series:
+    return pl.repeat(value, height, dtype=pl.Boolean, eager=True)
 
 
 def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
@@ -120,7 +126,7 @@ def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list
         _local_datetime(pl.col("y"), pl.col("m"), pl.col("d"), pl.col("hms"))
     )["local"]
     ts, zone_note = _zone(df, naive, ctx)
-    inferred = pl.Series([ctx.options.year is None or ctx.options.tz is None] * df.height)
+    inferred = _flags(ctx.options.year is None or ctx.options.tz is None, df.height)
     return ts, inferred, [n for n in (note, zone_note) if n]
 
 
@@ -216,7 +222,7 @@ def _full(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[st
     utc_known = (naive - shift).dt.replace_time_zone("UTC")
     guessed, _ = _zone(df, naive, ctx)
     ts = pl.select(pl.when(known).then(utc_known).otherwise(guessed)).to_series()
-    inferred = ~known & pl.Series([ctx.options.tz is None] * df.height)
+    inferred = ~known & _flags(ctx.options.tz is None, df.height)
     return ts, inferred, []
 
 

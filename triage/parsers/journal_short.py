@@ -175,7 +175,7 @@ def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
     ident = pl.when(words.struct[1].is_null()).then(words.struct[0]).otherwise(words.struct[1])
     df = df.with_columns(
         host=pl.when(has_ident).then(pl.when(words.struct[1].is_not_null()).then(words.struct[0])),
-        ident_pid=pl.when(has_ident).then(ident),
+        ident_pid=pl.when(has_ident).then(ident.str.strip_chars_start()),
     )
     pid = pl.col("ident_pid").str.extract(r"\[(\d+)\]$")
     elided = rest.str.replace(r"^\.\.\.(?: |$)", "")
@@ -199,9 +199,7 @@ def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(body=_after(body, pl.col("gw_iso")))
     hms = pl.when(pl.col("gw_iso").is_null()).then(body.str.extract(rf"^({cl.HMS})(?: |$)"))
     df = df.with_columns(gw_hms=hms).with_columns(body=_after(body, pl.col("gw_hms")))
-    rendered = body.str.extract(
-        r"^((?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\})"
-    )
+    rendered = body.str.extract(r"^((?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\})")
     df = df.with_columns(logs=rendered).with_columns(body=_after(body, pl.col("logs")))
     df = df.with_columns(tag=body.str.extract(r"^\[([A-Za-z][\w./:@-]*)\](?: |$)"))
     tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)

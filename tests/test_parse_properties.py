@@ -1,0 +1,89 @@
+"""Properties over arbitrary input: only TriageErrors escape, and every line is accounted for."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.errors import TriageError
+from triage.parsers import parse
+from triage.parsers.base import ParseOptions
+from triage.parsers.journal_short import MODES
+
+LINE_PARTS = [
+    "May 19 13:43:45 casper node[963591]:",
+    " 2026-05-19T13:43:45.077+00:00",
+    " [diagnostic]",
+    ' error="SessionWriteLockTimeoutError: x',
+    "2026-05-19T13:43:45+00:00 h x[1]: ",
+    "Tue 2026-05-19 13:43:45 UTC h x.service[1]: ",
+    "[ 5123.456789] h x[1]: ",
+    "1779198225.077123 h x[1]: ",
+    "-- Boot 9e2ffa348b354fbc8555aa1f524214e5 --",
+    "    at foo (x.js:1:1)",
+    "● unit",
+    "lane=session:agent:main:main",
+    "\x1b[31m",
+    "[33m",
+    ":",
+    '"',
+    " ",
+    "\t",
+    "\r",
+    "\x00",
+    "\n",
+    "\n\n",
+    "Feb 29 00:00:00 h x: ",
+    "déc. 31 23:59:59 h x: ",
+]
+FORMATS = [None, *(m.name for m in MODES)]
+texty = st.lists(st.sampled_from(LINE_PARTS) | st.text(max_size=8), max_size=40).map(
+    lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+)
+blobs = st.binary(max_size=400) | texty
+
+
+def check(data: bytes, options: ParseOptions) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.log"
+        path.write_bytes(data)
+        try:
+            result = parse(str(path), options)
+        except TriageError:
+            return
+    s = result.summary
+    assert s.lines == s.events + s.continuations + s.noise + s.unparsed
+    assert s.lines == data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    assert result.events.height <= s.events
+
+
+settings_ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@settings_
+@given(data=blobs, fmt=st.sampled_from(FORMATS))
+def test_any_bytes_in_any_line_format(data: bytes, fmt: str | None) -> None:
+    check(data, ParseOptions(input_format=fmt))
+
+
+@settings_
+@given(data=texty, keep=st.sampled_from([("node",), ("lane=",), ("zzz",), ("",)]))
+def test_prefilter_keeps_the_accounting(data: bytes, keep: tuple[str, ...]) -> None:
+    check(data, ParseOptions(keep=keep, year=2026))
+    full = _summary(data, ParseOptions(year=2026))
+    kept = _summary(data, ParseOptions(keep=keep, year=2026))
+    assert full == kept
+
+
+def _summary(data: bytes, options: ParseOptions) -> tuple[int, ...] | None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.log"
+        path.write_bytes(data)
+        try:
+            s = parse(str(path), options).summary
+        except TriageError:
+            return None
+    return (s.lines, s.events, s.continuations, s.noise, s.unparsed)

@@ -1,0 +1,121 @@
+"""Time: years for year-less stamps, zones for zone-less ones, jumps, time-only gateway stamps."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from triage.parsers import parse
+from triage.parsers.base import ParseOptions
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+def parsed(tmp_path: Path, text: str, mtime: datetime | None = None, **opts: object):  # type: ignore[no-untyped-def]
+    path = tmp_path / "t.log"
+    path.write_text(text, encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+    return parse(str(path), ParseOptions(**opts))  # type: ignore[arg-type]
+
+
+def stamps(tmp_path: Path, text: str, mtime: datetime | None = None, **opts: object) -> list:  # type: ignore[type-arg]
+    return parsed(tmp_path, text, mtime, **opts).events["ts"].to_list()
+
+
+def test_year_from_option_is_the_year_of_the_last_entry(tmp_path: Path) -> None:
+    text = "Dec 31 23:59:00 h x: a\nJan 01 00:01:00 h x: b\n"
+    assert stamps(tmp_path, text, year=2025) == [at(2024, 12, 31, 23, 59), at(2025, 1, 1, 0, 1)]
+
+
+def test_year_and_zone_from_gateway_iso_stamps(tmp_path: Path) -> None:
+    text = (
+        "May 19 15:43:45 h node[1]: 2026-05-19T13:43:45.077+00:00 [gateway] ready\n"
+        "May 19 15:50:00 h systemd[1]: Stopped x.\n"
+    )
+    result = parsed(tmp_path, text)
+    assert result.events["ts"].to_list() == [
+        at(2026, 5, 19, 13, 43, 45, 77000),
+        at(2026, 5, 19, 13, 50),
+    ]
+    assert result.events["ts_inferred"].to_list() == [False, True]
+
+
+def test_year_from_mtime_steps_back_when_the_date_would_be_in_the_future(tmp_path: Path) -> None:
+    text = "Dec 30 10:00:00 h x: a\n"
+    result = parsed(tmp_path, text, mtime=at(2026, 1, 2, 12))
+    assert result.events["ts"].to_list() == [at(2025, 12, 30, 10)]
+    assert any("year inferred from the file mtime" in n for n in result.summary.notes)
+
+
+def test_rollover_forwards_and_out_of_order_lines(tmp_path: Path) -> None:
+    text = (
+        "Nov 30 10:00:00 h x: a\n"
+        "Jan 01 00:00:01 h x: b\n"
+        "Dec 31 23:59:59 h x: late\n"
+        "Jan 01 00:00:02 h x: c\n"
+        "Mar 01 00:00:00 h x: d\n"
+    )
+    years = [t.year for t in stamps(tmp_path, text, year=2026)]
+    assert years == [2025, 2026, 2025, 2026, 2026]
+
+
+def test_small_month_steps_are_not_rollovers(tmp_path: Path) -> None:
+    text = "May 31 23:59:59 h x: a\nJun 01 00:00:00 h x: b\nMay 31 23:59:58 h x: c\n"
+    assert [t.year for t in stamps(tmp_path, text, year=2026)] == [2026, 2026, 2026]
+
+
+def test_feb_29_moves_to_the_nearest_leap_year(tmp_path: Path) -> None:
+    assert stamps(tmp_path, "Feb 29 12:00:00 h x: a\n", year=2025) == [at(2024, 2, 29, 12)]
+
+
+def test_zone_option_for_zone_less_stamps(tmp_path: Path) -> None:
+    text = "Jul 01 12:00:00 h x: a\n"
+    assert stamps(tmp_path, text, year=2026, tz="Europe/Paris") == [at(2026, 7, 1, 10)]
+
+
+def test_learnt_offset_beats_the_zone_option(tmp_path: Path) -> None:
+    text = (
+        "Jul 01 17:30:00 h node[1]: 2026-07-01T12:00:00.000+00:00 [gateway] ready\n"
+        "Jul 01 17:31:00 h systemd[1]: Stopped x.\n"
+    )
+    assert stamps(tmp_path, text, tz="Europe/Paris")[1] == at(2026, 7, 1, 12, 1)
+
+
+def test_utc_when_nothing_is_known(tmp_path: Path) -> None:
+    result = parsed(tmp_path, "Jul 01 12:00:00 h x: a\n", year=2026)
+    assert result.events["ts"].to_list() == [at(2026, 7, 1, 12)]
+    assert result.events["ts_inferred"].to_list() == [True]
+
+
+def test_given_year_and_zone_are_not_inferred(tmp_path: Path) -> None:
+    result = parsed(tmp_path, "Jul 01 12:00:00 h x: a\n", year=2026, tz="UTC")
+    assert result.events["ts_inferred"].to_list() == [False]
+
+
+def test_time_only_gateway_stamps_take_the_date_around_them(tmp_path: Path) -> None:
+    text = "2026-05-19T23:59:00.000Z [gateway] ready\n00:00:05 [diagnostic] liveness warning: x\n"
+    result = parsed(tmp_path, text)
+    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 19, 0, 0, 5)]
+    assert result.events["ts_inferred"].to_list() == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("second", "note"),
+    [
+        ("May 19 11:00:00", "clock jump backwards at {path}:2"),
+        ("May 19 14:00:01", "clock jump forwards (over 1 h) at {path}:2"),
+        ("May 19 12:59:59", None),
+    ],
+)
+def test_clock_jumps_are_noted(tmp_path: Path, second: str, note: str | None) -> None:
+    result = parsed(tmp_path, f"May 19 13:00:00 h x: a\n{second} h x: b\n", year=2026, tz="UTC")
+    path = str(tmp_path / "t.log")
+    jumps = [n for n in result.summary.notes if "clock jump" in n]
+    assert jumps == ([note.format(path=path)] if note else [])
+    assert result.events["line"].to_list() == [1, 2]
