@@ -1,0 +1,109 @@
+"""A complete sequence (an episode) as a Finding: session label, facts, summary, details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from triage.findings import Finding
+from triage.hits import Hit, clock, human, iso, occurrences
+from triage.rules import Rule, Without
+
+
+def session_label(rule: Rule, key: str, hits: Sequence[Hit]) -> str:
+    """The first `session` template whose fields the hits all know, else the key."""
+    values: dict[str, Any] = {}
+    for hit in hits:
+        for name, value in hit.values.items():
+            values.setdefault(name, value)
+    values["key"] = key
+    for template in rule.session:
+        try:
+            return template.format_map(values)
+        except KeyError:
+            continue
+    return key
+
+
+def build_finding(
+    rule: Rule,
+    key: str,
+    by_step: list[list[Hit]],
+    hits: list[Hit],
+    closer: Hit | None,
+    breaker: Without | None,
+) -> Finding:
+    """Build the finding of one complete sequence, its summary and details."""
+    stamps = [h.ts for h in hits if h.ts is not None]
+    first, last = (min(stamps), max(stamps)) if stamps else (None, None)
+    count_step = rule.steps[rule.count_step]
+    count = occurrences(by_step[rule.count_step], count_step.merge)
+    held = _held_for(hits, first, last)
+    cleared = (
+        f"cleared by {breaker.name} at {closer.where()}"
+        if closer and breaker
+        else ("not cleared within the log")
+    )
+    facts: dict[str, Any] = dict(rule.params)
+    for hit in hits:
+        for name, value in hit.values.items():
+            facts.setdefault(name, value)
+            number = _number(value)
+            if number is not None and (facts.get(f"{name}_max") or -1.0) < number:
+                facts[f"{name}_max"] = number
+    facts.update(
+        count=count, first=clock(first), last=clock(last), key=key, cleared=cleared,
+        duration=human(last - first) if first and last else "?",
+        held_for=human(held) if held is not None else "?",
+    )  # fmt: skip
+    details = []
+    for name in rule.details:
+        if name == "cleared_by":
+            if closer is not None:
+                details.append(
+                    (
+                        name,
+                        f"{iso(closer.ts)} {closer.file}:{closer.line}",
+                    )
+                )
+        elif name in facts and facts[name] != "?":
+            details.append((name, str(facts[name])))
+    names = {i: s.name for i, s in enumerate(rule.steps)}
+    return Finding(
+        rule=rule.id, severity=rule.severity, title=rule.title,
+        session=session_label(rule, key, hits), first=first, last=last, count=count,
+        summary=_render(rule.summary, facts), explain=rule.explain, details=tuple(details),
+        evidence=tuple(h.evidence(next((names[i] for i in sorted(h.steps)), "")) for h in hits),
+    )  # fmt: skip
+
+
+def _held_for(hits: list[Hit], first: datetime | None, last: datetime | None) -> timedelta | None:
+    """From the first hit (or the lock's age where a hit reports `age_ms`) to the last hit."""
+    if first is None or last is None:
+        return None
+    since = first
+    for hit in hits:
+        age = hit.values.get("age_ms")
+        if hit.ts is not None and age is not None:
+            try:
+                since = min(since, hit.ts - timedelta(milliseconds=float(age)))
+            except ValueError:
+                continue
+    return last - since
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _render(template: str, facts: dict[str, Any]) -> str:
+    class _Missing(dict[str, Any]):
+        def __missing__(self, name: str) -> str:
+            return "?"
+
+    return template.format_map(_Missing(facts))

@@ -1,0 +1,134 @@
+"""Rule predicates as polars expressions: one `select` per rule over the whole events frame.
+
+Each step's and `without`'s field matchers become boolean expressions (`str.contains_any`,
+`str.contains`, `str.extract_groups`, numeric casts); only the rows where one holds (a tiny share
+of a log) leave polars, as `Hit`s in time order.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from triage.events import EVENT_SCHEMA
+from triage.hits import Hit
+from triage.rules import Cond, FieldMatch, Op, Rule, Step
+
+_STRINGY = (pl.String, pl.Enum, pl.Categorical)
+
+
+def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) -> list[Hit]:
+    """The rows some step or `without` of `rule` matches, in time order, as Hits."""
+    captures = [_captures(step) for step in rule.steps]
+    step_preds = [
+        _all(_field(m, caps) for m in s.matches)
+        for s, caps in zip(rule.steps, captures, strict=True)
+    ]
+    excluded = list(excluded)
+    if excluded:
+        keep = ~pl.col("__row").is_in(excluded)
+        step_preds = [p & keep for p in step_preds]
+    without_preds = [_all(_field(m, {}) for m in w.matches) for w in rule.without]
+    names = _value_names(rule)
+    values = [_value(name, step_preds, captures).alias(f"v:{name}") for name in names]
+    key = pl.coalesce([_value(n, step_preds, captures).cast(pl.String) for n in rule.by])
+    selected = frame.select(
+        "__row", "__ots", "file", "line", "ts", "message", "duplicate", key.alias("__key"),
+        *[p.alias(f"s{i}") for i, p in enumerate(step_preds)],
+        *[p.alias(f"w{i}") for i, p in enumerate(without_preds)],
+        *values,
+    ).filter(pl.any_horizontal(pl.col(r"^[sw]\d+$")))  # fmt: skip
+    hits = [
+        _hit(row, len(step_preds), len(without_preds), names)
+        for row in selected.iter_rows(named=True)
+    ]
+    return sorted(hits, key=lambda h: h.order)
+
+
+def _hit(row: dict[str, Any], nsteps: int, nwithout: int, names: Sequence[str]) -> Hit:
+    ots = row["__ots"]
+    return Hit(
+        row=row["__row"],
+        order=(ots is not None, ots or datetime.min, row["__row"]),
+        ts=row["ts"],
+        file=row["file"] or "",
+        line=row["line"] or 0,
+        text=row["message"] or "",
+        duplicate=bool(row["duplicate"]),
+        key=row["__key"],
+        steps=frozenset(i for i in range(nsteps) if row[f"s{i}"]),
+        withouts=frozenset(i for i in range(nwithout) if row[f"w{i}"]),
+        values={n: row[f"v:{n}"] for n in names if row[f"v:{n}"] is not None},
+    )
+
+
+def _value_names(rule: Rule) -> list[str]:
+    names = {n for s in rule.steps for n in s.same} | set(rule.details) | {"age_ms"}
+    for template in (*rule.session, rule.summary):
+        names |= {f.split(":")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
+    names |= {n.removesuffix("_max") for n in names}
+    known = set(EVENT_SCHEMA) | {c for s in rule.steps for c in s.captures()}
+    return sorted(names & known)
+
+
+def _value(name: str, preds: Sequence[pl.Expr], captures: Sequence[dict[str, pl.Expr]]) -> pl.Expr:
+    """A column or capture: the capture of whichever step matched, else the column."""
+    parts: list[pl.Expr] = [
+        pl.when(p).then(c[name]) for p, c in zip(preds, captures, strict=True) if name in c
+    ]
+    if name in EVENT_SCHEMA:
+        parts.append(pl.col(name).cast(pl.String))
+    return pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.String)
+
+
+def _captures(step: Step) -> dict[str, pl.Expr]:
+    caps: dict[str, pl.Expr] = {}
+    for m in step.matches:
+        for c in m.conds:
+            if c.op is Op.REGEX:
+                groups = pl.col(m.field).str.extract_groups(c.value)
+                for name in m.captures():
+                    caps.setdefault(name, groups.struct.field(name))
+    return caps
+
+
+def _field(m: FieldMatch, caps: dict[str, pl.Expr]) -> pl.Expr:
+    dtype: pl.DataType = pl.String() if m.field in caps else EVENT_SCHEMA[m.field]
+    target = caps.get(m.field, pl.col(m.field))
+    return _all(_cond(target, dtype, c) for c in m.conds)
+
+
+def _all(exprs: Iterable[pl.Expr]) -> pl.Expr:
+    items = list(exprs)
+    return pl.all_horizontal(items).fill_null(False) if items else pl.lit(True)
+
+
+def _cond(target: pl.Expr, dtype: pl.DataType, c: Cond) -> pl.Expr:
+    stringy = isinstance(dtype, _STRINGY)
+    text = target.cast(pl.String) if stringy else target
+    if c.op is Op.EQUALS:
+        expr = text == (str(c.value) if stringy else c.value)
+    elif c.op is Op.REGEX:
+        expr = text.str.contains(c.value)
+    elif c.op is Op.PREFIX:
+        expr = text.str.starts_with(c.value)
+    elif c.op is Op.CONTAINS:
+        expr = text.str.contains_any(list(c.value))
+    elif c.op is Op.IN:
+        expr = text.is_in([str(v) for v in c.value] if stringy else list(c.value))
+    elif c.op is Op.NOT:
+        expr = ~_all(_cond(target, dtype, i) for i in c.inner)
+    elif c.op is Op.ANY:
+        expr = pl.any_horizontal([_cond(target, dtype, i) for i in c.inner])
+    elif c.op is Op.ALL:
+        expr = _all(_cond(target, dtype, i) for i in c.inner)
+    else:
+        number = target.cast(pl.Float64, strict=False)
+        compare = {Op.EQ: number.__eq__, Op.GT: number.__gt__, Op.GTE: number.__ge__,
+                   Op.LT: number.__lt__, Op.LTE: number.__le__}[c.op]  # fmt: skip
+        expr = compare(c.value)
+    return expr.fill_null(False)
