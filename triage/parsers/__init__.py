@@ -9,6 +9,7 @@ whole single-line entries, so they are still counted as events.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -101,7 +102,11 @@ def _read_for_mode(
     if keep is None:
         return read_lines(source)
     raw = pl.col("raw")
-    wanted = raw.str.contains_any(list(keep)) | ~raw.str.contains(mode.hard_start).fill_null(False)
+    # One regex alternation of the literals: faster here than `contains_any` (Teddy/SIMD).
+    literals = "|".join(re.escape(k) for k in keep) if keep else "$^"
+    wanted = raw.str.contains(literals).fill_null(False) | ~raw.str.contains(
+        mode.hard_start
+    ).fill_null(False)
     lines, total = read_lines(source, wanted)
     orphans = lines.filter(
         (pl.col("line").shift(1).fill_null(0) != pl.col("line") - 1)

@@ -148,7 +148,7 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
         df = entries.with_columns(stamp=pl.lit(None, pl.String), rest=pl.lit(None, pl.String))
     else:
         stamp = text.str.extract(rf"^{mode.stamp}(?: |$)", 0)
-        df = entries.with_columns(stamp=stamp.str.strip_suffix(" "))
+        df = entries.with_columns(stamp=stamp.str.strip_chars_end(" "))
         df = df.with_columns(rest=text.str.slice(pl.col("stamp").str.len_chars() + 1))
     df = _journal_prefix(df)
     df = _gateway_fields(df)
@@ -165,16 +165,24 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
 def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
     """Split `rest` into host, ident, pid and the message body at the first `: `."""
     rest = pl.col("rest")
-    bare_colon = rest.str.ends_with(":") & ~rest.str.contains(": ", literal=True)
-    parts = rest.str.splitn(": ", 2)
-    head = pl.when(bare_colon).then(rest.str.strip_suffix(":")).otherwise(parts.struct[0])
-    msg = pl.when(bare_colon).then(pl.lit("")).otherwise(parts.struct[1])
-    df = df.with_columns(head=head, msg=msg)
-    words = pl.col("head").str.splitn(" ", 2)
-    has_ident = pl.col("msg").is_not_null()
-    ident = pl.when(words.struct[1].is_null()).then(words.struct[0]).otherwise(words.struct[1])
+    first = rest.str.split_exact(": ", 1).struct.field("field_0")
+    has_sep = rest.str.contains(": ", literal=True)
+    bare_colon = ~has_sep & rest.str.ends_with(":")
     df = df.with_columns(
-        host=pl.when(has_ident).then(pl.when(words.struct[1].is_not_null()).then(words.struct[0])),
+        head=pl.when(bare_colon).then(rest.str.head(-1)).otherwise(first),
+        msg=pl.when(has_sep)
+        .then(rest.str.slice(first.str.len_chars() + 2))
+        .when(bare_colon)
+        .then(pl.lit("")),
+    )
+    head = pl.col("head")
+    word = head.str.split_exact(" ", 1)
+    has_host = word.struct.field("field_1").is_not_null()
+    has_ident = pl.col("msg").is_not_null()
+    host = word.struct.field("field_0")
+    ident = pl.when(has_host).then(head.str.slice(host.str.len_chars() + 1)).otherwise(head)
+    df = df.with_columns(
+        host=pl.when(has_ident & has_host).then(host),
         ident_pid=pl.when(has_ident).then(ident.str.strip_chars_start()),
     )
     pid = pl.col("ident_pid").str.extract(r"\[(\d+)\]$")
@@ -182,7 +190,7 @@ def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(
         pid=pid.cast(pl.Int64, strict=False),
         ident=pl.when(pid.is_not_null())
-        .then(pl.col("ident_pid").str.replace(r"\[\d+\]$", ""))
+        .then(pl.col("ident_pid").str.head(-(pid.str.len_chars().cast(pl.Int64) + 2)))
         .otherwise(pl.col("ident_pid")),
         body=pl.when(pl.col("stamp").is_null())
         .then(pl.col("text"))
@@ -194,28 +202,32 @@ def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
 
 def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
     """Peel `{<time> }{<level> <subsystem> {…} }{[<tag>] }` off the body."""
-    body = pl.col("body")
-    df = df.with_columns(gw_iso=body.str.extract(rf"^({cl.ISO})(?: |$)"))
-    df = df.with_columns(body=_after(body, pl.col("gw_iso")))
-    hms = pl.when(pl.col("gw_iso").is_null()).then(body.str.extract(rf"^({cl.HMS})(?: |$)"))
-    df = df.with_columns(gw_hms=hms).with_columns(body=_after(body, pl.col("gw_hms")))
-    rendered = body.str.extract(r"^((?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\})")
-    df = df.with_columns(logs=rendered).with_columns(body=_after(body, pl.col("logs")))
-    df = df.with_columns(tag=body.str.extract(r"^\[([A-Za-z][\w./:@-]*)\](?: |$)"))
+    df = _peel(df, "gw_iso", cl.ISO)
+    df = _peel(df, "gw_hms", cl.HMS)
+    df = _peel(df, "logs", r"(?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\}")
+    df = _peel(df, "tag", r"\[[A-Za-z][\w./:@-]*\]")
+    df = df.with_columns(tag=pl.col("tag").str.slice(1).str.head(-1))
     tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)
-    logs = pl.col("logs").str.splitn(" ", 3)
+    logs = pl.col("logs").str.split_exact(" ", 2)
     return df.with_columns(
-        subsystem=pl.coalesce(logs.struct[1], pl.when(tag_level.is_null()).then(pl.col("tag"))),
-        tag_level=pl.coalesce(logs.struct[0], tag_level),
-        lvl=logs.struct[0],
-        message=_after(body, pl.col("tag") + "]", extra=1),
+        subsystem=pl.coalesce(
+            logs.struct.field("field_1"), pl.when(tag_level.is_null()).then(pl.col("tag"))
+        ),
+        tag_level=pl.coalesce(logs.struct.field("field_0"), tag_level),
+        lvl=logs.struct.field("field_0"),
+        message=pl.col("body"),
     )
 
 
-def _after(body: pl.Expr, prefix: pl.Expr, extra: int = 0) -> pl.Expr:
-    """`body` without a leading `prefix` (plus `extra` chars) and the space after it."""
-    cut = prefix.str.len_chars() + extra
-    return pl.when(prefix.is_null()).then(body).otherwise(body.str.slice(cut).str.strip_prefix(" "))
+def _peel(df: pl.DataFrame, name: str, pattern: str) -> pl.DataFrame:
+    """Move a leading `pattern` (and the space after it) from `body` into column `name`."""
+    body = pl.col("body")
+    df = df.with_columns(body.str.extract(rf"^(?:{pattern})(?: |$)", 0).alias(name))
+    found = pl.col(name)
+    return df.with_columns(
+        body=pl.when(found.is_null()).then(body).otherwise(body.str.slice(found.str.len_chars())),
+        **{name: found.str.strip_chars_end(" ")},
+    )
 
 
 def _on_subset(df: pl.DataFrame, mask: pl.Expr, expr: pl.Expr) -> pl.Series:

@@ -24,6 +24,7 @@ HEAD_BYTES = 256 * 1024
 # columns and raises, and the next candidate is tried.
 SEPARATORS = ("\x1f", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x0e", "\x0f")
 BINARY_SHARE = 0.3
+CHUNK = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,18 @@ def head_lines(source: Source, limit: int = 200) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+def count_lines(source: Source) -> int:
+    """Physical lines: newlines, plus one for a last line without one. Constant memory."""
+    if source.data is not None:
+        data = source.data
+        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    total = 0
+    with open(source.path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            total += chunk.count(b"\n")
+    return total + (0 if source.ends_with_newline else 1)
+
+
 def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFrame, int]:
     """Materialise the lines `keep` selects (all when None) and count every line.
 
@@ -127,11 +140,10 @@ def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFram
     for separator in SEPARATORS:
         try:
             lf = source.scan(separator)
-            total = lf.select(pl.len()).collect().item()
             if keep is not None:
                 lf = lf.filter(keep)
             frame = lf.collect(engine="streaming")
-            return frame.with_columns(pl.col("line").cast(pl.UInt32)), int(total)
+            return frame.with_columns(pl.col("line").cast(pl.UInt32)), count_lines(source)
         except (pl.exceptions.ShapeError, pl.exceptions.ComputeError) as exc:
             error = exc
         except pl.exceptions.SchemaError as exc:
