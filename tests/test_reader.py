@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -217,3 +219,26 @@ def test_stack_trace_continuations_join_with_newlines(data: Path) -> None:
         "                                     at foo (/app/x.js:1:2)\n"
         "                                     at bar (/app/y.js:3:4)"
     )
+
+
+def test_stdin_is_read_as_dash(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    raw = (data / "seed-excerpt.log").read_bytes()
+
+    class Stdin:
+        buffer = io.BytesIO(raw)
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    result = parse("-")
+    assert accounts(result.summary) == (43, 7, 17, 19, 0)
+    assert result.events["file"].unique().to_list() == ["-"]
+
+
+def test_zst_without_zstandard_says_what_to_do(tmp_path: Path) -> None:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        path = write(tmp_path, b"\x28\xb5\x2f\xfd", "x.log.zst")
+        with pytest.raises(ParseError, match="decompress it first"):
+            parse(path)
+    else:
+        pytest.skip("zstandard is installed")

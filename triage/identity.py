@@ -54,12 +54,20 @@ READY = r"http server listening|^ready$"
 
 def identify(events: pl.DataFrame) -> pl.DataFrame:
     """PARSED_SCHEMA rows (one or many files) -> EVENT_SCHEMA rows, same order."""
-    df = events.with_columns(_fields())
+    df = _with_fields(events)
     df = df.with_columns(_lock_alive())
     df = df.with_columns(session=_session(df))
     df = df.with_columns(epoch=_epoch(df))
     df = df.with_columns(duplicate=_duplicates(df))
     return conform(df, EVENT_SCHEMA)
+
+
+def _with_fields(events: pl.DataFrame) -> pl.DataFrame:
+    """Run the field regexes only on messages that can hold one (`=` or a `.jsonl` path)."""
+    gate = pl.col("message").str.contains_any(["=", ".jsonl", "locked"]).fill_null(False)
+    indexed = events.with_row_index("_row")
+    found = indexed.filter(gate).select("_row", *_fields())
+    return indexed.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def _fields() -> list[pl.Expr]:
