@@ -234,6 +234,13 @@ GATEWAY = [
         "http server listening",
     ),
     ("[warn] Subagent completion direct announce failed", None, None, "warn", None),
+    (
+        "subsystem=agent/embedded: context overflow detected (attempt 1/3)",
+        None,
+        "agent/embedded",
+        None,
+        "context overflow detected (attempt 1/3)",
+    ),
     ("[session-write-lock] releasing lock held for 5ms", None, "session-write-lock", None, None),
     ("[plugins] [hooks] running gateway_start (1 handlers)", None, "plugins", None, None),
 ]

@@ -119,3 +119,13 @@ def test_clock_jumps_are_noted(tmp_path: Path, second: str, note: str | None) ->
     jumps = [n for n in result.summary.notes if "clock jump" in n]
     assert jumps == ([note.format(path=path)] if note else [])
     assert result.events["line"].to_list() == [1, 2]
+
+
+def test_year_from_the_journal_header(tmp_path: Path) -> None:
+    text = (
+        "-- Logs begin at Thu 2021-04-29 17:44:42 BST, end at Thu 2021-05-06 09:05:01 BST. --\n"
+        "May 06 09:00:00 h x: a\n"
+    )
+    result = parsed(tmp_path, text, mtime=at(2026, 1, 2))
+    assert result.events["ts"].to_list() == [at(2021, 5, 6, 9)]
+    assert any("from the journal header" in n for n in result.summary.notes)

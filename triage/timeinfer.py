@@ -10,7 +10,7 @@ learnt from entries carrying both clocks, else `--tz`, else UTC. File order is n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import polars as pl
@@ -166,31 +166,46 @@ def _rollover_steps(month: pl.Series) -> pl.Series:
 def _anchor_years(
     df: pl.DataFrame, month: pl.Series, day: pl.Series, step: pl.Series, ctx: Context
 ) -> tuple[pl.Series, str | None]:
-    """Absolute years: `--year`, else gateway ISO years, else mtime, else now (last entry)."""
+    """Absolute years: `--year`, else gateway ISO years, else a journal header's end date, else
+    mtime, else now (each taken as the year of the last entry)."""
     last_step = int(step[-1]) if len(step) else 0
     if ctx.options.year is not None:
         return step - last_step + ctx.options.year, None
-    known = df["gw_ts"].dt.year() - step
-    if known.drop_nulls().len():
-        base = int(known.drop_nulls().mode().sort()[0])
-        return step + base, None
-    reference = ctx.mtime or datetime.now(UTC)
-    source = "file mtime" if ctx.mtime else "current date"
+    known = (df["gw_ts"].dt.year() - step).drop_nulls()
+    if known.len():
+        return step + int(known.mode().sort()[0]), None
+    header = df["header_end"][0] if "header_end" in df.columns and df.height else None
+    if header is not None:
+        reference, source = header, "journal header"
+    elif ctx.mtime is not None:
+        reference, source = ctx.mtime, "file mtime"
+    else:
+        reference, source = datetime.now(UTC), "current date"
     last_year = reference.year
     last = (month.drop_nulls().tail(1).to_list() or [None])[0]
     last_day = (day.drop_nulls().tail(1).to_list() or [None])[0]
-    if (
-        last is not None
-        and last_day is not None
-        and (last, last_day)
-        > (
-            reference.month,
-            reference.day + 1,
-        )
-    ):
-        last_year -= 1
+    if last is not None and last_day is not None:
+        if (last, last_day) > (reference.month, reference.day + 1):
+            last_year -= 1
     note = f"year inferred from the {source} ({last_year} for the last entry); use --year to set it"
     return step - last_step + last_year, note
+
+
+HEADER = (
+    r"^-- (?:Logs begin at|Journal begins at) .*?(\d{4}-\d\d-\d\d)"
+    r"(?:.*?, ends? at .*?(\d{4}-\d\d-\d\d))?"
+)
+
+
+def header_end(lines: pl.DataFrame) -> date | None:
+    """The end (else begin) date of a `-- Logs begin at … --` header in the first lines."""
+    head = (
+        lines.head(5).select(pl.col("raw").fill_null("").str.extract_groups(HEADER)).unnest("raw")
+    )
+    for begin, end in head.rows():
+        if begin or end:
+            return date.fromisoformat(end or begin)
+    return None
 
 
 def _zone(df: pl.DataFrame, naive: pl.Series, ctx: Context) -> tuple[pl.Series, str | None]:

@@ -123,7 +123,9 @@ def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
     n_entries = grouped.height
     if ctx.options.keep is not None:
         grouped = grouped.filter(pl.col("text").str.contains_any(list(ctx.options.keep)))
-    frame = read_fields(grouped, mode)
+    frame = read_fields(grouped, mode).with_columns(
+        header_end=pl.lit(timeinfer.header_end(lines), pl.Date)
+    )
     frame, notes = timeinfer.resolve(frame, mode.kind, ctx)
     events = conform(frame.with_columns(file=pl.lit(ctx.path)), PARSED_SCHEMA)
     return Parsed(
@@ -205,13 +207,16 @@ def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
     df = _peel(df, "gw_iso", cl.ISO)
     df = _peel(df, "gw_hms", cl.HMS)
     df = _peel(df, "logs", r"(?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\}")
+    df = _peel(df, "sub_eq", r"subsystem=[\w./-]+:")
     df = _peel(df, "tag", r"\[[A-Za-z][\w./:@-]*\]")
     df = df.with_columns(tag=pl.col("tag").str.slice(1).str.head(-1))
     tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)
     logs = pl.col("logs").str.split_exact(" ", 2)
     return df.with_columns(
         subsystem=pl.coalesce(
-            logs.struct.field("field_1"), pl.when(tag_level.is_null()).then(pl.col("tag"))
+            logs.struct.field("field_1"),
+            pl.col("sub_eq").str.slice(10).str.head(-1),
+            pl.when(tag_level.is_null()).then(pl.col("tag")),
         ),
         tag_level=pl.coalesce(logs.struct.field("field_0"), tag_level),
         lvl=logs.struct.field("field_0"),
