@@ -184,9 +184,9 @@ def _anchor_years(
     last_year = reference.year
     last = (month.drop_nulls().tail(1).to_list() or [None])[0]
     last_day = (day.drop_nulls().tail(1).to_list() or [None])[0]
-    if last is not None and last_day is not None:
-        if (last, last_day) > (reference.month, reference.day + 1):
-            last_year -= 1
+    future = (last or 0, last_day or 0) > (reference.month, reference.day + 1)
+    if last is not None and last_day is not None and future:
+        last_year -= 1
     note = f"year inferred from the {source} ({last_year} for the last entry); use --year to set it"
     return step - last_step + last_year, note
 
