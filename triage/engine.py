@@ -17,7 +17,7 @@ import polars as pl
 from triage.findings import Finding, NearMiss, sort_findings
 from triage.predicates import candidates
 from triage.rules import RuleSet
-from triage.sequences import match_rule
+from triage.sequences import Matched, match_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +31,52 @@ class MatchResult:
 def match(events: pl.DataFrame, rules: RuleSet) -> MatchResult:
     """Run every rule over the events frame (EVENT_SCHEMA); rules explained by others go after."""
     frame = _prepare(events)
+    ends = _ends(frame)
     findings: list[Finding] = []
     misses: list[NearMiss] = []
     used: dict[str, set[int]] = {}
     for rule in rules.rules:
         excluded = set().union(*(used.get(r, set()) for r in rule.explained_by))
-        hits = candidates(frame, rule, excluded)
-        found, near, rows = match_rule(rule, hits)
-        findings += found
-        misses += near
-        used[rule.id] = rows
+        matched = Matched()
+        for variant in rule.variants():
+            _merge_variant(matched, match_rule(variant, candidates(frame, variant, excluded), ends))
+        findings += matched.findings
+        misses += matched.misses
+        used[rule.id] = set().union(*matched.rows)
     misses.sort(key=lambda m: (m.rule, m.session, m.first or datetime.min.replace(tzinfo=None)))
     return MatchResult(tuple(sort_findings(findings)), tuple(misses))
+
+
+def _merge_variant(into: Matched, new: Matched) -> None:
+    """Add an `[[also]]` sequence's results, dropping what overlaps a finding already made.
+
+    One episode is one finding: a finding (or near miss) of a later sequence is dropped when an
+    earlier sequence's finding of the same session overlaps it in time.
+    """
+    before = list(into.findings)
+    for finding, rows in zip(new.findings, new.rows, strict=True):
+        if not any(
+            _overlap(finding, f.first, f.last) for f in before if f.session == finding.session
+        ):
+            into.findings.append(finding)
+            into.rows.append(rows)
+    for miss in new.misses:
+        if not any(
+            _overlap(f, miss.first, miss.first) for f in into.findings if f.session == miss.session
+        ):
+            into.misses.append(miss)
+
+
+def _overlap(finding: Finding, first: datetime | None, last: datetime | None) -> bool:
+    if None in (finding.first, finding.last, first, last):
+        return True
+    return finding.first <= last and first <= finding.last  # type: ignore[operator]
+
+
+def _ends(frame: pl.DataFrame) -> dict[str, datetime]:
+    """The last event time of each file (an open absence waits for the log to pass it)."""
+    ends = frame.group_by("file").agg(pl.col("__ots").max())
+    return {f: t for f, t in ends.iter_rows() if f is not None and t is not None}
 
 
 ADOPT_WITHIN = timedelta(seconds=5)

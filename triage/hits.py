@@ -28,6 +28,8 @@ class Hit:
     steps: frozenset[int]
     withouts: frozenset[int]
     values: dict[str, Any] = field(default_factory=dict)
+    around: frozenset[int] = frozenset()
+    """Indexes of the rule's `[[around.count]]` matchers this event satisfies."""
 
     def evidence(self, step: str = "") -> Evidence:
         """This hit as citable evidence."""

@@ -22,7 +22,7 @@ _STRINGY = (pl.String, pl.Enum, pl.Categorical)
 
 
 def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) -> list[Hit]:
-    """The rows some step or `without` of `rule` matches, in time order, as Hits."""
+    """The rows some step, `without` or `[[around.count]]` of `rule` matches, in time order."""
     captures = [_captures(step) for step in rule.steps]
     step_preds = [
         _all(_field(m, caps) for m in s.matches)
@@ -33,6 +33,8 @@ def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) ->
         keep = ~pl.col("__row").is_in(excluded)
         step_preds = [p & keep for p in step_preds]
     without_preds = [_all(_field(m, {}) for m in w.matches) for w in rule.without]
+    counts = rule.around.counts if rule.around else ()
+    around_preds = [_all(_field(m, {}) for m in c.matches) for c in counts]
     names = _value_names(rule)
     values = [_value(name, step_preds, captures).alias(f"v:{name}") for name in names]
     key = pl.coalesce([_value(n, step_preds, captures).cast(pl.String) for n in rule.by])
@@ -40,17 +42,17 @@ def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) ->
         "__row", "__ots", "file", "line", "ts", "message", "duplicate", key.alias("__key"),
         *[p.alias(f"s{i}") for i, p in enumerate(step_preds)],
         *[p.alias(f"w{i}") for i, p in enumerate(without_preds)],
+        *[p.alias(f"a{i}") for i, p in enumerate(around_preds)],
         *values,
-    ).filter(pl.any_horizontal(pl.col(r"^[sw]\d+$")))  # fmt: skip
-    hits = [
-        _hit(row, len(step_preds), len(without_preds), names)
-        for row in selected.iter_rows(named=True)
-    ]
+    ).filter(pl.any_horizontal(pl.col(r"^[swa]\d+$")))  # fmt: skip
+    sizes = (len(step_preds), len(without_preds), len(around_preds))
+    hits = [_hit(row, sizes, names) for row in selected.iter_rows(named=True)]
     return sorted(hits, key=lambda h: h.order)
 
 
-def _hit(row: dict[str, Any], nsteps: int, nwithout: int, names: Sequence[str]) -> Hit:
+def _hit(row: dict[str, Any], sizes: tuple[int, int, int], names: Sequence[str]) -> Hit:
     ots = row["__ots"]
+    nsteps, nwithout, naround = sizes
     return Hit(
         row=row["__row"],
         order=(ots is not None, ots or datetime.min, row["__row"]),
@@ -63,6 +65,7 @@ def _hit(row: dict[str, Any], nsteps: int, nwithout: int, names: Sequence[str]) 
         steps=frozenset(i for i in range(nsteps) if row[f"s{i}"]),
         withouts=frozenset(i for i in range(nwithout) if row[f"w{i}"]),
         values={n: row[f"v:{n}"] for n in names if row[f"v:{n}"] is not None},
+        around=frozenset(i for i in range(naround) if row[f"a{i}"]),
     )
 
 

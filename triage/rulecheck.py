@@ -10,14 +10,18 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from triage.errors import Location, RuleError
-from triage.rulemodel import TABLE_OPS, Cond, FieldMatch, Op, parse_duration
+from triage.findings import Explain, Severity
+from triage.rulemodel import DURATION, TABLE_OPS, Cond, FieldMatch, Op, parse_duration
+
+EXPLAIN_KEYS = ("cause", "impact", "references", "workaround")
 
 PARAM_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -208,6 +212,78 @@ class ValueChecker:
             self.error(f"bad regex {pattern!r} in {dotted(where)}: {reason}", where)
             return None
         return Cond(Op.REGEX, pattern)
+
+    def _severity(self, data: dict[str, Any]) -> Severity | None:
+        text = self._text(data, "severity", ())
+        if not text:
+            return None
+        try:
+            return Severity.parse(text)
+        except ValueError as error:
+            self.error(str(error).replace("unknown severity", "bad severity"), ("severity",))
+            return None
+
+    def _params(self, table: Any, overrides: Mapping[str, str]) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            self.error("[params] must be a table of name = value", ("params",))
+            return {}
+        params = dict(table)
+        for name, raw in overrides.items():
+            if name not in params:
+                known = ", ".join(sorted(params)) or "none"
+                self.errors.append(RuleError(
+                    f"--set {Path(self.path).stem}.{name}: unknown param {name!r}; params: {known}",
+                    Location("--set"),
+                ))  # fmt: skip
+                continue
+            params[name] = self._coerce(params[name], raw, name)
+        return params
+
+    def _coerce(self, default: Any, raw: str, name: str) -> Any:
+        try:
+            if isinstance(default, bool):
+                return {"true": True, "false": False}[raw.lower()]
+            if isinstance(default, int):
+                return int(raw)
+            if isinstance(default, float):
+                return float(raw)
+            if isinstance(default, str) and DURATION.match(default):
+                parse_duration(raw)
+            return raw
+        except (ValueError, KeyError) as error:
+            detail = (
+                str(error)
+                if isinstance(error, ValueError) and "duration" in str(error)
+                else (f"expected a {type(default).__name__} like {default!r}")
+            )
+            self.errors.append(RuleError(
+                f"--set {Path(self.path).stem}.{name}={raw}: {detail}", Location("--set")
+            ))  # fmt: skip
+            return default
+
+    def _explain(self, raw: Any) -> Explain | None:
+        if not isinstance(raw, dict):
+            self.error(
+                "missing key 'explain' in the rule; add [explain] with cause, impact, workaround",
+                ("explain",),
+            )
+            return None
+        self._unknown(raw, EXPLAIN_KEYS, ("explain",), "[explain]")
+        parts = [
+            self._text(raw, k, ("explain",), "[explain]") for k in ("cause", "impact", "workaround")
+        ]
+        refs = raw.get("references", [])
+        if not isinstance(refs, list):
+            self.error("references must be a list of links", ("explain", "references"))
+            refs = []
+        if not all(parts):
+            return None
+        return Explain(
+            cause=parts[0].strip(),
+            impact=parts[1].strip(),
+            workaround=parts[2].strip(),
+            references=tuple(refs),
+        )
 
 
 def expected(name: str, allowed: Sequence[str]) -> str:

@@ -127,6 +127,8 @@ class Step:
     """Columns or captures whose value must equal the value an earlier hit bound."""
     absent: bool = False
     """The last step only: the rule fires when this does NOT happen within `within`."""
+    fire_at_end: bool = True
+    """An absence still open when the log ends fires (False: only once `within` has elapsed)."""
 
     def captures(self) -> tuple[str, ...]:
         """Names captured by this step's top-level regexes."""
@@ -144,6 +146,30 @@ class Without:
     scope: Scope = Scope.KEY
     report: bool = True
     """Report a sequence broken by this event as a near miss."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """One kind of event counted around a finding (`[[around.count]]`)."""
+
+    name: str
+    plural: str
+    matches: tuple[FieldMatch, ...]
+
+    def label(self, count: int) -> str:
+        """`1 stalled session`, `2 Discord reconnects`."""
+        return f"{count} {self.name if count == 1 else self.plural}"
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """Events of the finding's key counted from `before` its first hit to `after` its last."""
+
+    counts: tuple[Count, ...]
+    before: timedelta = timedelta()
+    after: timedelta = timedelta()
+    text: str = "; around: {list}"
+    """Renders `{around}` when something was counted (`{list}`: `2 X, 1 Y`); else empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +197,30 @@ class Rule:
     """Index of the step whose occurrences are the finding's `count` (default: the last)."""
     keep: tuple[str, ...] = ()
     """Extra literals the reader must keep: context lines that lend a key to their neighbours."""
+    repeat: int = 1
+    """The whole sequence must complete this many times (within `repeat_window`) to fire."""
+    repeat_window: timedelta | None = None
+    around: Around | None = None
+    also: tuple[Rule, ...] = ()
+    """Other sequences (`[[also]]`) that fire this rule too; same id, explanation and params."""
+    variant: str = ""
+    """The `[[also]]` name of this sequence; empty for the rule's main sequence."""
+
+    def variants(self) -> tuple[Rule, ...]:
+        """The main sequence, then each `[[also]]` sequence."""
+        return (self, *self.also)
 
     def literals(self) -> tuple[str, ...] | None:
         """Literals every step and `without` needs, or None if one of them has no literal."""
         found: set[str] = set(self.keep)
-        for matches in [s.matches for s in self.steps] + [w.matches for w in self.without]:
+        groups = [s.matches for s in self.steps] + [w.matches for w in self.without]
+        groups += [c.matches for c in self.around.counts] if self.around else []
+        for also in self.also:
+            lits = also.literals()
+            if lits is None:
+                return None
+            found.update(lits)
+        for matches in groups:
             lits = next(
                 (m.literals() for m in matches if m.field in TEXT_COLUMNS and m.literals()), None
             )
@@ -190,18 +235,32 @@ class Rule:
         if self.description:
             lines += [self.description.strip(), ""]
         lines.append(f"per {' / '.join(self.by)}; steps in order:")
-        for i, step in enumerate(self.steps, 1):
-            extra = f" (at least {step.count})" if step.count > 1 else ""
-            lines.append(f"  {i}. {step.name}{extra}: {'; '.join(str(m) for m in step.matches)}")
-        for w in self.without:
-            a, b = self.steps[w.between[0]].name, self.steps[w.between[1]].name
-            lines.append(f"  without {w.name} between {a} and {b} ({w.scope})")
+        lines += self._sequence_lines()
+        for also in self.also:
+            lines += ["", f"also ({also.variant}), per {' / '.join(also.by)}:"]
+            lines += also._sequence_lines()
+        if self.around:
+            counted = ", ".join(c.plural for c in self.around.counts)
+            lines.append(f"counts around each finding: {counted}")
         if self.params:
             lines.append("params: " + ", ".join(f"{k}={v}" for k, v in self.params))
         ex = self.explain
         lines += ["", f"cause: {ex.cause}", f"impact: {ex.impact}", f"workaround: {ex.workaround}"]
         lines += [f"see: {ref}" for ref in ex.references]
         return "\n".join(lines)
+
+    def _sequence_lines(self) -> list[str]:
+        lines = []
+        for i, step in enumerate(self.steps, 1):
+            extra = f" (at least {step.count})" if step.count > 1 else ""
+            extra += " (absent)" if step.absent else ""
+            lines.append(f"  {i}. {step.name}{extra}: {'; '.join(str(m) for m in step.matches)}")
+        for w in self.without:
+            a, b = self.steps[w.between[0]].name, self.steps[w.between[1]].name
+            lines.append(f"  without {w.name} between {a} and {b} ({w.scope})")
+        if self.repeat > 1:
+            lines.append(f"  the whole sequence at least {self.repeat} times")
+        return lines
 
 
 @dataclass(frozen=True, slots=True)

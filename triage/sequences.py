@@ -6,11 +6,12 @@ hits in time order through `Scan`. The semantics are documented in docs/rules.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from triage.episode import build_finding, session_label
+from triage.episode import Episode, around_text, build_finding, session_label
 from triage.findings import Finding, NearMiss
 from triage.hits import Hit, human, occurrences, time_gap
 from triage.rules import Rule, Scope, Without
@@ -25,46 +26,44 @@ class _Run:
     bound: dict[str, Any] = field(default_factory=dict)
 
 
-def match_rule(rule: Rule, hits: list[Hit]) -> tuple[list[Finding], list[NearMiss], set[int]]:
-    """Findings, near misses and the evidence rows of one rule over its candidate hits."""
+@dataclass(slots=True)
+class Matched:
+    """One rule sequence's findings (with their evidence rows) and near misses."""
+
+    findings: list[Finding] = field(default_factory=list)
+    rows: list[set[int]] = field(default_factory=list)
+    """Evidence rows of each finding, in the same order."""
+    misses: list[NearMiss] = field(default_factory=list)
+
+
+def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Matched:
+    """Assemble one rule sequence per key over its candidate hits; `ends`: last time per file."""
     global_rows = [
         h for h in hits if any(rule.without[w].scope is Scope.GLOBAL for w in h.withouts)
     ]
     keyed: dict[str, list[Hit]] = {}
+    nearby: dict[str, list[Hit]] = {}
     for hit in hits:
         if hit.key is not None:
             keyed.setdefault(hit.key, []).append(hit)
-    findings: list[Finding] = []
-    misses: list[NearMiss] = []
-    rows: set[int] = set()
+            if hit.around:
+                nearby.setdefault(hit.key, []).append(hit)
+    matched = Matched()
     for key in sorted(keyed):
-        stream = _merge_global(keyed[key], global_rows, key)
-        scan = _Scan(rule, key)
+        stream = _merge_global([h for h in keyed[key] if h.steps or h.withouts], global_rows, key)
+        scan = _Scan(rule, key, ends, nearby.get(key, []))
         for hit in stream:
             scan.feed(hit)
         scan.finish()
-        findings += scan.findings
-        misses += scan.misses
-        rows |= scan.used
-    return findings, misses, rows
+        matched.findings += scan.matched.findings
+        matched.rows += scan.matched.rows
+        matched.misses += scan.matched.misses
+    return matched
 
 
 def _merge_global(own: list[Hit], global_rows: list[Hit], key: str) -> list[Hit]:
     foreign = [
-        Hit(
-            h.row,
-            h.order,
-            h.ts,
-            h.file,
-            h.line,
-            h.text,
-            h.duplicate,
-            h.key,
-            frozenset(),
-            h.withouts,
-        )
-        for h in global_rows
-        if h.key != key
+        replace(h, steps=frozenset(), around=frozenset()) for h in global_rows if h.key != key
     ]
     return sorted(own + foreign, key=lambda h: h.order)
 
@@ -72,14 +71,18 @@ def _merge_global(own: list[Hit], global_rows: list[Hit], key: str) -> list[Hit]
 class _Scan:
     """Feeds one key's hits in time order through the rule's steps (see docs/rules.md)."""
 
-    def __init__(self, rule: Rule, key: str) -> None:
+    def __init__(
+        self, rule: Rule, key: str, ends: Mapping[str, datetime], nearby: list[Hit]
+    ) -> None:
         self.rule = rule
         self.key = key
         self.steps = rule.steps
+        self.ends = ends
+        self.nearby = nearby
         self.run: _Run | None = None
-        self.findings: list[Finding] = []
-        self.misses: list[NearMiss] = []
-        self.used: set[int] = set()
+        self.group: list[_Run] = []
+        """`repeat`: the complete sequences that may still add up to a finding."""
+        self.matched = Matched()
 
     def feed(self, hit: Hit) -> None:
         """Advance the sequence with one hit."""
@@ -100,9 +103,28 @@ class _Scan:
 
     def finish(self) -> None:
         """End of the log: a complete sequence becomes a finding."""
-        if self.run is not None and (self._complete(self.run) or self._awaiting_absence(self.run)):
-            self._emit(self.run, None, None)  # an absence holds until the end of the log
+        run = self.run
+        if run is not None and self._complete(run):
+            self._emit(run, None, None)
+        elif run is not None and self._awaiting_absence(run):
+            self._absence_at_end(run)
         self.run = None
+        self._flush_group(at_end=True)
+
+    def _absence_at_end(self, run: _Run) -> None:
+        """An absence open at the end of the log fires, unless it waits for `within` to pass."""
+        step, anchor = self.steps[-1], run.hits[run.cur][-1]
+        end = self.ends.get(anchor.file)
+        if step.fire_at_end or step.within is None:
+            self._emit(run, None, None)
+            return
+        left = end - anchor.order[1] if end is not None and anchor.order[0] else None
+        if left is not None and left >= step.within:
+            self._emit(run, None, None)
+            return
+        after = f"the log ends {human(left)} after" if left is not None else "the log ends after"
+        name = self.steps[run.cur].name
+        self._miss(run, f"{after} '{name}' at {anchor.where()}, before {human(step.within)}")
 
     def _awaiting_absence(self, run: _Run) -> bool:
         last = len(self.steps) - 1
@@ -122,6 +144,10 @@ class _Scan:
 
     def _advance(self, run: _Run, hit: Hit) -> None:
         i, nxt = run.cur, run.cur + 1
+        if self.rule.repeat > 1 and self._complete(run) and 0 in hit.steps and i not in hit.steps:
+            self._emit(run, None, None)  # `repeat`: the next sequence starts
+            self._start(hit)
+            return
         if self._awaiting_absence(run) and nxt in hit.steps and self._same(run, nxt, hit):
             self.run = None  # what must be absent happened in time: no finding
             return
@@ -202,9 +228,9 @@ class _Scan:
         elif breaker.report and self._matched(run) >= 1:
             self._miss(run, f"broken by {breaker.name} at {hit.where()}")
 
-    def _miss(self, run: _Run, reason: str) -> None:
-        hits = _flatten(run)
-        self.misses.append(NearMiss(
+    def _miss(self, run: _Run, reason: str, hits: list[Hit] | None = None) -> None:
+        hits = hits if hits is not None else _flatten([run])
+        self.matched.misses.append(NearMiss(
             rule=self.rule.id, session=session_label(self.rule, self.key, hits),
             matched_steps=self._matched(run), total_steps=len(self.steps), reason=reason,
             first=hits[0].ts if hits else None,
@@ -215,14 +241,63 @@ class _Scan:
         return next((self.steps[i].name for i in sorted(hit.steps)), "")
 
     def _emit(self, run: _Run, closer: Hit | None, breaker: Without | None) -> None:
-        hits = _flatten(run)
-        self.used.update(h.row for h in hits)
-        self.findings.append(build_finding(self.rule, self.key, run.hits, hits, closer, breaker))
+        if self.rule.repeat > 1:
+            self._repeated(run)
+            return
+        hits = _flatten([run])
+        episode = Episode(self.key, run.hits, hits, closer, breaker)
+        self._found(episode)
+
+    def _found(self, episode: Episode) -> None:
+        around = around_text(self.rule, episode.hits, self.nearby)
+        self.matched.findings.append(build_finding(self.rule, replace(episode, around=around)))
+        self.matched.rows.append({h.row for h in episode.hits})
+
+    def _repeated(self, run: _Run) -> None:
+        """`repeat`: add a complete sequence to the group; a gap or another binding ends it."""
+        window = self.rule.repeat_window
+        start = run.hits[0][0]
+        if self.group and not _compatible(self.group[0].bound, run.bound):
+            self._flush_group(at_end=False)
+        elif self.group and window is not None:
+            complete = len(self.group) >= self.rule.repeat
+            if complete and _age(self.group[-1], start) > window:
+                self._flush_group(at_end=False)
+            elif not complete:
+                self.group = [
+                    r
+                    for r in self.group
+                    if (time_gap(r.hits[0][0], start) or timedelta()) <= window
+                ]
+        self.group.append(run)
+
+    def _flush_group(self, at_end: bool) -> None:
+        group, self.group = self.group, []
+        if len(group) >= self.rule.repeat:
+            by_step = [[h for r in group for h in r.hits[i]] for i in range(len(self.steps))]
+            self._found(Episode(self.key, by_step, _flatten(group), count=len(group)))
+        elif at_end and len(group) >= 2:
+            within = f" within {human(self.rule.repeat_window)}" if self.rule.repeat_window else ""
+            reason = (
+                f"the sequence completed {len(group)} times{within}, fewer than {self.rule.repeat}"
+            )
+            self._miss(group[-1], reason, _flatten(group))
 
 
-def _flatten(run: _Run) -> list[Hit]:
+def _flatten(runs: list[_Run]) -> list[Hit]:
     seen: dict[int, Hit] = {}
-    for hits in run.hits:
-        for h in hits:
-            seen.setdefault(h.row, h)
+    for run in runs:
+        for hits in run.hits:
+            for h in hits:
+                seen.setdefault(h.row, h)
     return sorted(seen.values(), key=lambda h: h.order)
+
+
+def _age(run: _Run, now: Hit) -> timedelta:
+    """Time from a complete sequence's first hit to `now`."""
+    return time_gap(run.hits[0][0], now) or timedelta()
+
+
+def _compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Bindings agree where both are known."""
+    return all(a[n] == b[n] for n in a.keys() & b.keys() if a[n] is not None and b[n] is not None)
