@@ -66,42 +66,61 @@ def _with_fields(events: pl.DataFrame) -> pl.DataFrame:
     """Run the field regexes only on messages that can hold one (`=` or a `.jsonl` path)."""
     gate = pl.col("message").str.contains_any(["=", ".jsonl", "locked"]).fill_null(False)
     indexed = events.with_row_index("_row")
-    found = indexed.filter(gate).select("_row", *_fields())
+    found = indexed.filter(gate).select("_row", "message")
+    found = (
+        found.with_columns(_raw_fields())
+        .with_columns(_derived())
+        .select(
+            "_row",
+            "lane",
+            _real("session_key"),
+            _real("session_id"),
+            _real("run_id"),
+            "lock_path",
+            "lock_pid",
+            "alive_text",
+        )
+    )
     return indexed.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
-def _fields() -> list[pl.Expr]:
-    msg = pl.col("message").fill_null("")
-    lane = msg.str.extract(r"\blane=" + VALUE)
-    from_lane = lane.str.extract(r"^session:(agent:.+)$")
-    key = pl.coalesce(
-        from_lane,
-        msg.str.extract(r"\bsessionKey=" + VALUE),
-        msg.str.extract(r"\bkey=(agent:[^\s,;\"')\]]+)"),
-    )
-    path_id = msg.str.extract(r"/sessions/([^/\s\"']+?)\.jsonl\b")
-    bare_id = msg.str.extract(r"\b([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\.jsonl\b")
-    session_id = pl.coalesce(msg.str.extract(r"\bsessionId=" + VALUE), path_id, bare_id)
-    lock_path = msg.str.extract(r"([^\s\"'=]*\.jsonl\.lock)\b")
-    lock_pid = pl.when(lock_path.is_not_null() | msg.str.contains("locked", literal=True)).then(
-        msg.str.extract(r"\bpid=(\d+)").cast(pl.Int64, strict=False)
-    )
+def _raw_fields() -> list[pl.Expr]:
+    """One regex pass per field, each evaluated once."""
+    msg = pl.col("message")
     return [
-        lane.alias("lane"),
-        _real(key).alias("session_key"),
-        _real(session_id).alias("session_id"),
-        _real(msg.str.extract(r"\brunId=" + VALUE)).alias("run_id"),
-        lock_path.alias("lock_path"),
-        lock_pid.alias("lock_pid"),
-        msg.str.extract(r"\balive=(true|false)\b").alias("alive_text"),
+        msg.str.extract(r"(?-u:\b)lane=" + VALUE).alias("lane"),
+        msg.str.extract(r"(?-u:\b)sessionKey=" + VALUE).alias("key_kv"),
+        msg.str.extract(r"(?-u:\b)key=(agent:[^\s,;\"')\]]+)").alias("key_agent"),
+        msg.str.extract(r"(?-u:\b)sessionId=" + VALUE).alias("id_kv"),
+        msg.str.extract(r"/sessions/([^/\s\"']+?)\.jsonl(?-u:\b)").alias("id_path"),
+        msg.str.extract(r"(?-u:\b)([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\.jsonl(?-u:\b)").alias(
+            "id_bare"
+        ),
+        msg.str.extract(r"(?-u:\b)runId=" + VALUE).alias("run_id"),
+        msg.str.extract(r"([^\s\"'=]*\.jsonl\.lock)(?-u:\b)").alias("lock_path"),
+        msg.str.contains("locked", literal=True).alias("locked"),
+        msg.str.extract(r"(?-u:\b)pid=(\d+)").cast(pl.Int64, strict=False).alias("pid_kv"),
+        msg.str.extract(r"(?-u:\b)alive=(true|false)(?-u:\b)").alias("alive_text"),
     ]
 
 
-def _real(value: pl.Expr) -> pl.Expr:
-    """Null for redaction placeholders."""
-    return (
-        pl.when(value.is_in(PLACEHOLDERS) | value.str.starts_with("<")).then(None).otherwise(value)
-    )
+def _derived() -> list[pl.Expr]:
+    from_lane = pl.col("lane").str.strip_prefix("session:")
+    lane_key = pl.when(from_lane.str.starts_with("agent:")).then(from_lane)
+    return [
+        pl.coalesce(lane_key, "key_kv", "key_agent").alias("session_key"),
+        pl.coalesce("id_kv", "id_path", "id_bare").alias("session_id"),
+        pl.when(pl.col("lock_path").is_not_null() | pl.col("locked"))
+        .then(pl.col("pid_kv"))
+        .alias("lock_pid"),
+    ]
+
+
+def _real(name: str) -> pl.Expr:
+    """The column, with redaction placeholders turned into null."""
+    value = pl.col(name)
+    fake = value.is_in(PLACEHOLDERS) | value.str.starts_with("<")
+    return pl.when(fake).then(None).otherwise(value).alias(name)
 
 
 def _lock_alive() -> pl.Expr:

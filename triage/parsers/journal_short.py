@@ -266,8 +266,8 @@ def _error_name() -> pl.Expr:
     message = pl.col("message")
     return pl.coalesce(
         message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
-        message.str.extract(rf"^({cl.ERROR_NAME})\b"),
-        message.str.extract(rf"\b({cl.ERROR_NAME}): "),
+        message.str.extract(rf"^({cl.ERROR_NAME})(?-u:\b)"),
+        message.str.extract(rf"(?-u:\b)({cl.ERROR_NAME}): "),
     )
 
 
