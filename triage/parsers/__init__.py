@@ -112,6 +112,7 @@ def _read_for_mode(
         (pl.col("line").shift(1).fill_null(0) != pl.col("line") - 1)
         & (pl.col("line") > 1)
         & ~cl.clean_text(raw).str.contains(rf"^\s*$|{cl.NOISE}")
+        & ~raw.str.contains(mode.hard_start).fill_null(False)
     )
     if orphans.height:
         parents = (orphans["line"] - 1).to_list()
