@@ -136,8 +136,8 @@ COLUMNS = (
 )
 STEP_KEYS = (
     "absent, count, duplicate, end_line, epoch, error, file, fire_at_end, host, ident, lane, "
-    "level, line, lock_alive, lock_path, lock_pid, merge, message, name, pid, run_id, same, session, "
-    "session_id, session_key, source, subsystem, ts, ts_inferred, unit, window, within"
+    "level, line, lock_alive, lock_path, lock_pid, merge, message, name, pid, run_id, same, "
+    "session, session_id, session_key, source, subsystem, ts, ts_inferred, unit, window, within"
 )
 
 
@@ -187,8 +187,8 @@ def test_load_rules_raises_all_errors_together(tmp_path: Path) -> None:
          "good.toml:13: count must be a whole number >= 1, not 0"),
         (("[params]", 'colour = "red"\n[params]'), "good.toml:6: unknown key 'colour' in the rule; "
          "expected one of: also, around, by, count_step, description, details, explain, "
-         "explained_by, id, keep, params, repeat, repeat_window, session, severity, steps, summary, "
-         "title, without"),
+         "explained_by, id, keep, params, repeat, repeat_window, session, severity, steps, "
+         "summary, title, without"),
         (('title = "A good rule"', 'title = "x"\nsummary = "{nope} left"'),
          "good.toml:4: unknown param reference '{nope}' in summary"),
         (('title = "A good rule"', 'title = "x"\ncount_step = "three"'),

@@ -7,6 +7,7 @@ A rule file `<dir>/<id>.toml` has its fixtures in `<dir>/fixtures/<id>/`: log fi
     fires = true
     session = "agent:main:discord:channel:1"   # optional: the finding's session
     count = 3                                   # optional: the finding's count
+    summary = "3 closes from 14:00:00 to ..."   # optional: the finding's exact summary
     evidence = [1, 9]                           # optional: lines that must be cited
 
     ["restart.log"]
@@ -110,6 +111,8 @@ def _check(rule_id: str, report: Report, want: dict[str, Any], path: str) -> str
     finding = chosen[0]
     if "count" in want and finding.count != want["count"]:
         return f"expected count {want['count']}, got {finding.count}"
+    if "summary" in want and finding.summary != want["summary"]:
+        return f"expected summary {want['summary']!r}, got {finding.summary!r}"
     cited = {e.line for e in finding.evidence if e.path == path}
     missing = [line for line in want.get("evidence", []) if line not in cited]
     if missing:

@@ -33,6 +33,8 @@ class Matched:
     findings: list[Finding] = field(default_factory=list)
     rows: list[set[int]] = field(default_factory=list)
     """Evidence rows of each finding, in the same order."""
+    keys: list[str] = field(default_factory=list)
+    """Correlation key of each finding, in the same order."""
     misses: list[NearMiss] = field(default_factory=list)
 
 
@@ -57,6 +59,7 @@ def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Mat
         scan.finish()
         matched.findings += scan.matched.findings
         matched.rows += scan.matched.rows
+        matched.keys += scan.matched.keys
         matched.misses += scan.matched.misses
     return matched
 
@@ -124,7 +127,8 @@ class _Scan:
             return
         after = f"the log ends {human(left)} after" if left is not None else "the log ends after"
         name = self.steps[run.cur].name
-        self._miss(run, f"{after} '{name}' at {anchor.where()}, before {human(step.within)}")
+        window = human(step.within)
+        self._miss(run, f"{after} '{name}' at {anchor.where()}, before its {window} window elapsed")
 
     def _awaiting_absence(self, run: _Run) -> bool:
         last = len(self.steps) - 1
@@ -252,6 +256,7 @@ class _Scan:
         around = around_text(self.rule, episode.hits, self.nearby)
         self.matched.findings.append(build_finding(self.rule, replace(episode, around=around)))
         self.matched.rows.append({h.row for h in episode.hits})
+        self.matched.keys.append(self.key)
 
     def _repeated(self, run: _Run) -> None:
         """`repeat`: add a complete sequence to the group; a gap or another binding ends it."""
@@ -277,10 +282,10 @@ class _Scan:
             by_step = [[h for r in group for h in r.hits[i]] for i in range(len(self.steps))]
             self._found(Episode(self.key, by_step, _flatten(group), count=len(group)))
         elif at_end and len(group) >= 2:
-            within = f" within {human(self.rule.repeat_window)}" if self.rule.repeat_window else ""
-            reason = (
-                f"the sequence completed {len(group)} times{within}, fewer than {self.rule.repeat}"
-            )
+            window = self.rule.repeat_window
+            within = f" within {human(window)}" if window else ""
+            names = " -> ".join(f"'{s.name}'" for s in self.steps)
+            reason = f"{names} {len(group)} times{within}, fewer than {self.rule.repeat}"
             self._miss(group[-1], reason, _flatten(group))
 
 
