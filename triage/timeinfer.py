@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from triage.events import UTC_US
-from triage.parsers.base import Context
+
+if TYPE_CHECKING:  # the parsers package imports this module
+    from triage.parsers.base import Context
 
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
@@ -58,7 +61,7 @@ class StampKind(StrEnum):
 
 def parse_iso(col: pl.Expr) -> pl.Expr:
     """ISO 8601 with `Z`, `+HH:MM` or `+HHMM` -> UTC datetime (null when invalid)."""
-    normal = col.str.replace(r"Z$", "+0000").str.replace(r"([+-]\d\d):?(\d\d)$", "${1}${2}")
+    normal = col.str.replace("Z", "+0000", literal=True)
     return normal.str.to_datetime(
         "%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
     )
@@ -112,11 +115,11 @@ def _flags(value: bool, height: int) -> pl.Series:
 
 
 def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
-    words = pl.col("stamp").str.split(" ")
-    parts = df.select(
-        mon=words.list.first().str.to_lowercase().str.strip_chars("."),
-        day=words.list.get(-2, null_on_oob=True).cast(pl.Int32, strict=False),
-        hms=words.list.last(),
+    groups = r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\S+)$"
+    parts = df.select(pl.col("stamp").str.extract_groups(groups)).unnest("stamp")
+    parts = parts.with_columns(
+        mon=pl.col("mon").str.to_lowercase().str.strip_chars("."),
+        day=pl.col("day").cast(pl.Int32, strict=False),
     )
     month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
     day = parts["day"]

@@ -142,18 +142,17 @@ def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
 def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
     """From `line`, `end_line`, `text` to the parsed columns plus the raw stamps for timeinfer.
 
-    Built from anchored single-group extracts, literal splits and slices: a regex with many
-    capture groups costs ten times more per line.
+    Works with offsets into `text`: the prefixes are read from short pieces and the message is
+    the only long string copied (a regex with many capture groups, or a copy per step, costs
+    several times more per line).
     """
-    text = pl.col("text")
     if mode.stamp is None:
-        df = entries.with_columns(stamp=pl.lit(None, pl.String), rest=pl.lit(None, pl.String))
+        df = entries.with_columns(stamp=pl.lit(None, pl.String))
     else:
-        stamp = text.str.extract(rf"^{mode.stamp}(?: |$)", 0)
+        stamp = pl.col("text").str.extract(rf"^{mode.stamp}(?: |$)", 0)
         df = entries.with_columns(stamp=stamp.str.strip_chars_end(" "))
-        df = df.with_columns(rest=text.str.slice(pl.col("stamp").str.len_chars() + 1))
     df = _journal_prefix(df)
-    df = _gateway_fields(df)
+    df = _gateway_fields(df).drop("text", "head", "word", "ident_pid", "prefix", "at")
     df = df.with_columns(
         source=_source(pl.col("stamp").is_not_null()).cast(SOURCE_DTYPE),
         unit=_unit(),
@@ -165,51 +164,70 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
 
 
 def _journal_prefix(df: pl.DataFrame) -> pl.DataFrame:
-    """Split `rest` into host, ident, pid and the message body at the first `: `."""
-    rest = pl.col("rest")
-    first = rest.str.split_exact(": ", 1).struct.field("field_0")
-    has_sep = rest.str.contains(": ", literal=True)
-    bare_colon = ~has_sep & rest.str.ends_with(":")
-    df = df.with_columns(
-        head=pl.when(bare_colon).then(rest.str.head(-1)).otherwise(first),
-        msg=pl.when(has_sep)
-        .then(rest.str.slice(first.str.len_chars() + 2))
+    """Host, ident and pid from `<stamp> {<host> }<ident>{[<pid>]}: `; `at`: the body offset."""
+    text = pl.col("text")
+    journal = pl.col("stamp").is_not_null()
+    skip = pl.col("stamp").str.len_chars().cast(pl.Int64) + 1
+    first = text.str.split_exact(": ", 1).struct.field("field_0")
+    has_sep = journal & text.str.contains(": ", literal=True)
+    bare_colon = journal & ~has_sep & text.str.ends_with(":")
+    head = pl.when(has_sep).then(first.str.slice(skip)).when(bare_colon)
+    df = df.with_columns(head=head.then(text.str.slice(skip).str.head(-1)))
+    elided = text.str.slice(skip, 4).str.contains(r"^\.\.\.(?: |$)")
+    at = (
+        pl.when(~journal)
+        .then(0)
+        .when(has_sep)
+        .then(first.str.len_chars().cast(pl.Int64) + 2)
         .when(bare_colon)
-        .then(pl.lit("")),
+        .then(text.str.len_chars().cast(pl.Int64))
+        .when(elided)
+        .then(skip + 4)
+        .otherwise(skip)
     )
-    head = pl.col("head")
-    word = head.str.split_exact(" ", 1)
-    has_host = word.struct.field("field_1").is_not_null()
-    has_ident = pl.col("msg").is_not_null()
-    host = word.struct.field("field_0")
-    ident = pl.when(has_host).then(head.str.slice(host.str.len_chars() + 1)).otherwise(head)
+    df = df.with_columns(at=at, word=pl.col("head").str.split_exact(" ", 1))
+    host = pl.col("word").struct.field("field_0")
+    has_host = pl.col("word").struct.field("field_1").is_not_null()
+    ident = pl.when(has_host).then(pl.col("head").str.slice(host.str.len_chars() + 1))
     df = df.with_columns(
-        host=pl.when(has_ident & has_host).then(host),
-        ident_pid=pl.when(has_ident).then(ident.str.strip_chars_start()),
+        host=pl.when(has_host).then(host),
+        ident_pid=ident.otherwise(pl.col("head")).str.strip_chars_start(),
     )
     pid = pl.col("ident_pid").str.extract(r"\[(\d+)\]$")
-    elided = rest.str.replace(r"^\.\.\.(?: |$)", "")
     return df.with_columns(
         pid=pid.cast(pl.Int64, strict=False),
         ident=pl.when(pid.is_not_null())
         .then(pl.col("ident_pid").str.head(-(pid.str.len_chars().cast(pl.Int64) + 2)))
         .otherwise(pl.col("ident_pid")),
-        body=pl.when(pl.col("stamp").is_null())
-        .then(pl.col("text"))
-        .when(has_ident)
-        .then(pl.col("msg"))
-        .otherwise(elided.fill_null("")),
     )
 
 
+GATEWAY_PREFIX = (
+    rf"^(?:(?:{cl.ISO}|{cl.HMS})(?: |$))?"
+    r"(?:(?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\}(?: |$))?"
+    r"(?:subsystem=[\w./-]+:(?: |$))?"
+    r"(?:\[[A-Za-z][\w./:@-]*\](?: |$))?"
+)
+PREFIX_WINDOW = 400
+
+
 def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
-    """Peel `{<time> }{<level> <subsystem> {…} }{[<tag>] }` off the body."""
-    df = _peel(df, "gw_iso", cl.ISO)
-    df = _peel(df, "gw_hms", cl.HMS)
-    df = _peel(df, "logs", r"(?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\}")
-    df = _peel(df, "sub_eq", r"subsystem=[\w./-]+:")
-    df = _peel(df, "tag", r"\[[A-Za-z][\w./:@-]*\]")
-    df = df.with_columns(tag=pl.col("tag").str.slice(1).str.head(-1))
+    """Read `{<time> }{<level> <subsystem> {…} }{subsystem=<s>: }{[<tag>] }` at the body start."""
+    window = pl.col("text").str.slice(pl.col("at"), PREFIX_WINDOW)
+    df = df.with_columns(prefix=window.str.extract(GATEWAY_PREFIX, 0).fill_null(""))
+    df = df.with_columns(
+        message=pl.col("text").str.slice(pl.col("at") + pl.col("prefix").str.len_chars())
+    )
+    df = df.with_columns(body=pl.col("prefix"))
+    for name, pattern in (
+        ("gw_iso", cl.ISO),
+        ("gw_hms", cl.HMS),
+        ("logs", r"(?:trace|debug|info|warn|error|fatal) [\w./-]+ \{[^{}]*\}"),
+        ("sub_eq", r"subsystem=[\w./-]+:"),
+        ("tag", r"\[[A-Za-z][\w./:@-]*\]"),
+    ):
+        df = _peel(df, name, pattern)
+    df = df.with_columns(tag=pl.col("tag").str.slice(1).str.head(-1)).drop("body")
     tag_level = pl.col("tag").str.to_lowercase().replace_strict(LEVEL_TAGS, default=None)
     logs = pl.col("logs").str.split_exact(" ", 2)
     return df.with_columns(
@@ -220,12 +238,11 @@ def _gateway_fields(df: pl.DataFrame) -> pl.DataFrame:
         ),
         tag_level=pl.coalesce(logs.struct.field("field_0"), tag_level),
         lvl=logs.struct.field("field_0"),
-        message=pl.col("body"),
     )
 
 
 def _peel(df: pl.DataFrame, name: str, pattern: str) -> pl.DataFrame:
-    """Move a leading `pattern` (and the space after it) from `body` into column `name`."""
+    """Move a leading `pattern` (and the space after it) from the short `body` into `name`."""
     body = pl.col("body")
     df = df.with_columns(body.str.extract(rf"^(?:{pattern})(?: |$)", 0).alias(name))
     found = pl.col(name)
