@@ -100,3 +100,13 @@ def test_progress_bar_goes_to_stderr_and_leaves_stdout_clean() -> None:
     result = invoke("analyze", str(SEED), "--progress", "--format", "json", *GENERATED)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["schema_version"] == 1
+
+
+def test_formats_lists_every_registered_format_with_an_example() -> None:
+    from triage.parsers import FORMATS
+
+    result = invoke("formats")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines() if line[:1].strip()]
+    assert names == list(FORMATS)
+    assert result.stdout.count("e.g. ") == len(FORMATS)

@@ -310,7 +310,10 @@ def formats() -> None:
 
     for fmt in FORMATS.values():
         typer.echo(f"{fmt.name:<24} {fmt.description}")
-        typer.echo(f"{'':<24} e.g. {fmt.example}")
+        example = fmt.example.expandtabs(4).splitlines() or [""]
+        typer.echo(f"{'':<24} e.g. {example[0]}")
+        for line in example[1:]:
+            typer.echo(f"{'':<29}{line}")
 
 
 @app.command()
