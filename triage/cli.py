@@ -310,7 +310,7 @@ def formats() -> None:
 
     for fmt in FORMATS.values():
         typer.echo(f"{fmt.name:<24} {fmt.description}")
-        example = fmt.example.expandtabs(4).splitlines() or [""]
+        example = fmt.example.expandtabs(4).replace("\x1e", "\\x1e").split("\n")
         typer.echo(f"{'':<24} e.g. {example[0]}")
         for line in example[1:]:
             typer.echo(f"{'':<29}{line}")
