@@ -96,6 +96,8 @@ def split_simple(lines: pl.DataFrame, hard_start: str) -> tuple[pl.DataFrame, pl
     next_line = pl.col("line").shift(-1)
     next_ends = next_line.is_null() | (next_line != pl.col("line") + 1) | pl.col("hard").shift(-1)
     df = df.with_columns(simple=pl.col("hard") & next_ends)
+    if df["simple"].all():
+        return df.select("line", "text"), df.clear().drop("simple")
     rest = df.filter(~pl.col("simple")).drop("simple")
     return df.filter("simple").select("line", "text"), rest
 

@@ -120,6 +120,7 @@ def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
     count = dict(zip(counts["cls"].to_list(), counts["count"].to_list(), strict=True))
     unparsed = classified.filter(pl.col("cls") == cl.LineClass.UNPARSED.value)["line"]
     grouped = cl.entries(simple, classified)
+    del simple, rest, classified  # free the line copies before the fields are read
     n_entries = grouped.height
     if ctx.options.keep is not None:
         grouped = grouped.filter(pl.col("text").str.contains_any(list(ctx.options.keep)))

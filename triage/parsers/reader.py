@@ -1,9 +1,9 @@
 """Read an input into a lines frame (`line`: UInt32 1-based, `raw`: String) without a Python loop.
 
-Plain files are scanned lazily with polars' CSV reader used as a line splitter: no quoting, a
-separator byte the data does not contain, lossy UTF-8. Empty lines come back as null (they are
-still lines), one trailing `\\r` is stripped, NUL bytes stay content. Stdin and compressed
-inputs are read into memory first and split the same way.
+Inputs are read in blocks of whole lines, each split by polars' CSV reader used as a line
+splitter: no quoting, a separator byte the data does not contain, lossy UTF-8. Empty lines come
+back as null (they are still lines), one trailing `\\r` is stripped, NUL bytes stay content.
+Stdin and compressed inputs are read into memory first and split the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,7 +25,7 @@ HEAD_BYTES = 256 * 1024
 # columns and raises, and the next candidate is tried.
 SEPARATORS = ("\x1f", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x0e", "\x0f")
 BINARY_SHARE = 0.3
-CHUNK = 16 * 1024 * 1024
+CHUNK = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +39,21 @@ class Source:
     mtime: datetime | None
     ends_with_newline: bool
 
-    def scan(self, separator: str) -> pl.LazyFrame:
-        """A lazy frame of every physical line, numbered from 1."""
-        options = {
-            "has_header": False,
-            "separator": separator,
-            "quote_char": None,
-            "new_columns": ["raw"],
-            "schema": {"raw": pl.String},
-            "encoding": "utf8-lossy",
-        }
-        if self.data is None:
-            lf = pl.scan_csv(self.path, **options)  # type: ignore[arg-type]
-        else:
-            lf = pl.read_csv(io.BytesIO(self.data), **options).lazy()  # type: ignore[arg-type]
-        return lf.with_row_index("line", offset=1)
+    def pieces(self) -> Iterator[bytes]:
+        """The input in blocks of about `CHUNK` bytes, each ending at a line end (but the last)."""
+        handle = io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")  # noqa: SIM115
+        with handle:
+            carry = b""
+            while block := handle.read(CHUNK):
+                block = carry + block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    carry = block
+                    continue
+                yield block[: cut + 1]
+                carry = block[cut + 1 :]
+            if carry:
+                yield carry
 
 
 def open_source(path: str) -> Source:
@@ -119,33 +120,43 @@ def head_lines(source: Source, limit: int = 200) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-def count_lines(source: Source) -> int:
-    """Physical lines: newlines, plus one for a last line without one. Constant memory."""
-    if source.data is not None:
-        data = source.data
-        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    total = 0
-    with open(source.path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            total += chunk.count(b"\n")
-    return total + (0 if source.ends_with_newline else 1)
-
-
 def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFrame, int]:
     """Materialise the lines `keep` selects (all when None) and count every line.
 
+    Reads block by block, so memory follows the block size and the kept lines, not the input;
+    kept strings are copied out of their block (a filtered view would pin the whole block).
     Returns the frame in file order and the total number of physical lines.
     """
+    frames: list[pl.DataFrame] = []
+    total = 0
+    for piece in source.pieces():
+        frame = _split(piece, source.path).with_row_index("line", offset=total + 1)
+        if keep is not None:
+            frame = frame.filter(keep).with_columns(pl.concat_str(pl.col("raw"), pl.lit("")))
+        frames.append(frame)
+        total += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+    if not frames:
+        return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), 0
+    lines = pl.concat(frames) if len(frames) > 1 else frames[0]
+    return lines.with_columns(pl.col("line").cast(pl.UInt32)), total
+
+
+def _split(piece: bytes, path: str) -> pl.DataFrame:
+    """One block as a `raw` column, one row per line."""
     error: Exception | None = None
     for separator in SEPARATORS:
         try:
-            lf = source.scan(separator)
-            if keep is not None:
-                lf = lf.filter(keep)
-            frame = lf.collect(engine="streaming")
-            return frame.with_columns(pl.col("line").cast(pl.UInt32)), count_lines(source)
+            return pl.read_csv(
+                io.BytesIO(piece),
+                has_header=False,
+                separator=separator,
+                quote_char=None,
+                new_columns=["raw"],
+                schema={"raw": pl.String},
+                encoding="utf8-lossy",
+            )
         except (pl.exceptions.ShapeError, pl.exceptions.ComputeError) as exc:
             error = exc
         except pl.exceptions.SchemaError as exc:
             error = exc
-    raise ParseError(f"cannot split into lines ({error}); is it text?", Location(source.path))
+    raise ParseError(f"cannot split into lines ({error}); is it text?", Location(path))
