@@ -195,6 +195,26 @@ def test_detection(data: Path, name: str, expected: str) -> None:
     assert summary.lines == summary.events + summary.continuations + summary.noise
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("gateway-file.log", "gateway-file"),
+        ("journal-pretty.json", "journal-json-pretty"),
+        ("journal.export", "journal-export"),
+        ("journal.json", "journal-json"),
+        ("journal.seq", "journal-json-seq"),
+        ("journal.sse", "journal-json-sse"),
+        ("journal.verbose", "journal-verbose"),
+        ("short-iso.log", "journal-short-iso"),
+    ],
+)
+def test_detection_of_structured_fixtures(data: Path, name: str, expected: str) -> None:
+    path = data / "structured" / name
+    if not path.exists():
+        pytest.skip(f"no fixture {name}")
+    assert detect(head_lines(open_source(str(path)))) == expected
+
+
 def test_seed_is_detected_as_journal_short(data: Path) -> None:
     assert detect(head_lines(open_source(str(data / "seed-excerpt.log")))) == "journal-short"
 
