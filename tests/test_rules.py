@@ -187,7 +187,7 @@ def test_load_rules_raises_all_errors_together(tmp_path: Path) -> None:
          "good.toml:13: count must be a whole number >= 1, not 0"),
         (("[params]", 'colour = "red"\n[params]'), "good.toml:6: unknown key 'colour' in the rule; "
          "expected one of: also, around, by, count_step, description, details, explain, "
-         "explained_by, id, keep, params, repeat, repeat_window, session, severity, steps, "
+         "explained_by, id, join, keep, params, repeat, repeat_window, session, severity, steps, "
          "summary, title, without"),
         (('title = "A good rule"', 'title = "x"\nsummary = "{nope} left"'),
          "good.toml:4: unknown param reference '{nope}' in summary"),

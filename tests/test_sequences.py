@@ -218,7 +218,7 @@ def test_around_counts_the_key_s_events_near_the_finding_and_says_nothing_when_n
          "alt.toml:18: unknown key 'mesage' in also[1].steps[1]; did you mean 'message'?"),
         (('name = "y"\nsummary', 'name = "y"\ncolour = 1\nsummary'),
          "alt.toml:14: unknown key 'colour' in also[1]; expected one of: by, count_step, details, "
-         "name, repeat, repeat_window, session, steps, summary, without"),
+         "join, name, repeat, repeat_window, session, steps, summary, without"),
         (('[[also.steps]]\nname = "y"\nmessage = { prefix = "Y" }\n', ""),
          "alt.toml:12: missing key 'steps' in also[1]; add at least one [[also.steps]] table"),
     ],

@@ -9,8 +9,9 @@ those few candidate hits, never over all lines. The semantics are documented in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import polars as pl
 
@@ -79,32 +80,91 @@ def _ends(frame: pl.DataFrame) -> dict[str, datetime]:
     return {f: t for f, t in ends.iter_rows() if f is not None and t is not None}
 
 
-ADOPT_WITHIN = timedelta(seconds=5)
-ADOPTED = ("session", "unit")
-"""Columns an event without a value takes from the nearest event of its file within 5 s."""
+BORROW_WITHIN = timedelta(seconds=5)
+
+
+class Toward(StrEnum):
+    """Which neighbour a borrowing line looks at first."""
+
+    BEFORE = "before"  # a consequence follows its cause
+    AFTER = "after"  # the cause's report comes later (systemd's exit line after a V8 abort)
+    NEAREST = "nearest"  # either side, whichever is closer
+
+
+@dataclass(frozen=True, slots=True)
+class Borrow:
+    """A kind of line that takes a missing `column` from a neighbour within BORROW_WITHIN."""
+
+    column: str
+    lines: pl.Expr
+    toward: Toward
+    lenders: pl.Expr = field(default_factory=lambda: pl.lit(True))
+
+
+_MESSAGE = pl.col("message").fill_null("")
+V8_ABORT = ("JavaScript heap out of memory", "Reached heap limit", "Ineffective mark-compacts")
+BORROWS: tuple[Borrow, ...] = (
+    # An untagged `Embedded agent failed before reply` joins the lane error logged before it.
+    Borrow(
+        "session",
+        _MESSAGE.str.starts_with("Embedded agent failed before reply")
+        & pl.col("subsystem").is_null(),
+        Toward.BEFORE,
+    ),
+    # The `lane=main` line of a lane pair joins its `lane=session:<key>` twin.
+    Borrow(
+        "session",
+        (pl.col("lane") == "main") & pl.col("lock_path").is_null(),
+        Toward.NEAREST,
+        pl.col("lane").str.starts_with("session:").fill_null(False),
+    ),
+    # A V8 abort joins systemd's `Main process exited` line of its unit.
+    Borrow(
+        "unit",
+        _MESSAGE.str.contains_any(list(V8_ABORT)),
+        Toward.AFTER,
+        _MESSAGE.str.contains("Main process exited", literal=True),
+    ),
+)
+"""The only lines that borrow a key (docs/rules.md, *Per key*); a lender of the same pid first."""
 
 
 def _prepare(events: pl.DataFrame) -> pl.DataFrame:
     # Events without `ts` take their place by file position: the nearest earlier stamp.
     ots = pl.col("ts").forward_fill().backward_fill().over("file")
     frame = events.with_row_index("__row").with_columns(ots.alias("__ots"))
-    return frame.with_columns(_adopted(name).alias(name) for name in ADOPTED)
+    for column in dict.fromkeys(b.column for b in BORROWS):
+        cases = [b for b in BORROWS if b.column == column]
+        frame = frame.with_columns(_borrowed(column, cases).alias(column))
+    return frame
 
 
-def _adopted(name: str) -> pl.Expr:
-    """A lone line (`failed before reply`, `lane=main` of a pair, a V8 abort) joins its neighbour.
+def _borrowed(column: str, cases: list[Borrow]) -> pl.Expr:
+    """The column, or for a borrowing line without it, its lender's value (same pid first)."""
+    value = pl.col(column)
+    options = []
+    for case in cases:
+        for part in (["file", "pid"], ["file"]):
+            borrows = case.lines.fill_null(False)
+            if "pid" in part:
+                borrows = borrows & pl.col("pid").is_not_null()
+            options.append(pl.when(borrows).then(_neighbour(value, case, part)))
+    return pl.coalesce(value, *options)
 
-    The value comes from the nearest earlier event with one within ADOPT_WITHIN in the same
-    file (a consequence follows its cause), else from the nearest later one within it.
-    """
-    value, at = pl.col(name), pl.col("__ots")
-    known_at = pl.when(value.is_not_null()).then(at)
-    before = (at - known_at.forward_fill().over("file")).fill_null(timedelta.max)
-    after = (known_at.backward_fill().over("file") - at).fill_null(timedelta.max)
-    take_before = before <= ADOPT_WITHIN
-    take_after = after <= ADOPT_WITHIN
-    return pl.coalesce(
-        value,
-        pl.when(take_before).then(value.forward_fill().over("file")),
-        pl.when(take_after).then(value.backward_fill().over("file")),
-    )
+
+def _neighbour(value: pl.Expr, case: Borrow, part: list[str]) -> pl.Expr:
+    """The value of the lender before / after within BORROW_WITHIN, in `case.toward` order."""
+    at = pl.col("__ots")
+    lender = case.lenders.fill_null(False) & value.is_not_null()
+    lent, lent_at = pl.when(lender).then(value), pl.when(lender).then(at)
+    before_at = lent_at.forward_fill().over(part)
+    after_at = lent_at.backward_fill().over(part)
+    gap_before = (at - before_at).fill_null(timedelta.max)
+    gap_after = (after_at - at).fill_null(timedelta.max)
+    before = pl.when(gap_before <= BORROW_WITHIN).then(lent.forward_fill().over(part))
+    after = pl.when(gap_after <= BORROW_WITHIN).then(lent.backward_fill().over(part))
+    if case.toward is Toward.AFTER:
+        return pl.coalesce(after, before)
+    if case.toward is Toward.NEAREST:
+        return pl.when(gap_after < gap_before).then(after).otherwise(pl.coalesce(before, after))
+    return pl.coalesce(before, after)

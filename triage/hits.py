@@ -5,8 +5,9 @@ Also the small time helpers the sequence assembly and the findings share.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,35 @@ class Hit:
     def where(self) -> str:
         """`HH:MM:SS (file:line)` for reasons."""
         return f"{clock(self.ts)} ({self.file}:{self.line})"
+
+
+def join_keys(hits: Sequence[Hit], name: str, within: timedelta) -> list[Hit]:
+    """`join`: a step hit without `name` takes the key and `name` of the nearest step hit of its
+    file within `within` that has one; a lender with the same `pid` wins over a nearer one."""
+    lenders: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if hit.steps and hit.order[0] and hit.values.get(name) is not None:
+            lenders.setdefault(hit.file, []).append(hit)
+    times = {file: [h.order[1] for h in found] for file, found in lenders.items()}
+    joined = []
+    for hit in hits:
+        if hit.steps and hit.order[0] and hit.values.get(name) is None and hit.file in lenders:
+            lo = bisect.bisect_left(times[hit.file], hit.order[1] - within)
+            hi = bisect.bisect_right(times[hit.file], hit.order[1] + within)
+            near = lenders[hit.file][lo:hi]
+            if near:
+                best = min(near, key=lambda lender: _closeness(hit, lender))
+                values = {**hit.values, name: best.values[name]}
+                hit = replace(hit, key=best.key, values=values)
+        joined.append(hit)
+    return joined
+
+
+def _closeness(hit: Hit, lender: Hit) -> tuple[bool, timedelta, bool]:
+    """Sort key: same pid first, then the nearest in time, then the earlier one."""
+    pid = hit.values.get("pid")
+    same_pid = pid is not None and lender.values.get("pid") == pid
+    return (not same_pid, abs(lender.order[1] - hit.order[1]), lender.order > hit.order)
 
 
 def occurrences(hits: Sequence[Hit], merge: timedelta | None) -> int:

@@ -74,6 +74,7 @@ def _value_names(rule: Rule) -> list[str]:
     for template in (*rule.session, rule.summary):
         names |= {f.split(":")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
     names |= {n.removesuffix("_max") for n in names}
+    names |= {rule.by[0], "pid"} if rule.join else set()
     known = set(EVENT_SCHEMA) | {c for s in rule.steps for c in s.captures()}
     return sorted(names & known)
 

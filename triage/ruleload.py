@@ -18,8 +18,8 @@ from triage.rulemodel import Around, Rule
 from triage.rulesteps import Section, SequenceChecker
 
 SEQUENCE_KEYS = (
-    "by", "count_step", "details", "repeat", "repeat_window", "session", "steps", "summary",
-    "without",
+    "by", "count_step", "details", "join", "repeat", "repeat_window", "session", "steps",
+    "summary", "without",
 )  # fmt: skip
 RULE_KEYS = tuple(sorted((
     *SEQUENCE_KEYS, "also", "around", "description", "explain", "explained_by", "id", "keep",

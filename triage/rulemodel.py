@@ -200,6 +200,8 @@ class Rule:
     repeat: int = 1
     """The whole sequence must complete this many times (within `repeat_window`) to fire."""
     repeat_window: timedelta | None = None
+    join: timedelta | None = None
+    """A step hit without the first `by` field takes it from the nearest hit this close."""
     around: Around | None = None
     also: tuple[Rule, ...] = ()
     """Other sequences (`[[also]]`) that fire this rule too; same id, explanation and params."""

@@ -58,6 +58,12 @@ class SequenceChecker(ValueChecker):
         fields: dict[str, Any] = {"steps": tuple(steps)}
         fields["without"] = tuple(self._withouts(table.get("without", []), names, sec))
         fields["by"] = self._names(table.get("by", "session"), (*sec.where, "by"), known, "by")
+        fields["join"] = self.duration(table.get("join"), (*sec.where, "join"))
+        if fields["join"] is not None and len(fields["by"]) < 2:
+            self.error(
+                "join needs a fallback in by (by = [<field>, <fallback>, ...])",
+                (*sec.where, "join"),
+            )
         fields |= self._templates(table, sec, known, around)
         fields |= self._counting(table, sec, names)
         return fields if steps and fields["by"] else None

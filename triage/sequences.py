@@ -13,7 +13,7 @@ from typing import Any
 
 from triage.episode import Episode, around_text, build_finding, session_label
 from triage.findings import Finding, NearMiss
-from triage.hits import Hit, human, occurrences, time_gap
+from triage.hits import Hit, human, join_keys, occurrences, time_gap
 from triage.rules import Rule, Scope, Without
 
 
@@ -40,6 +40,8 @@ class Matched:
 
 def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Matched:
     """Assemble one rule sequence per key over its candidate hits; `ends`: last time per file."""
+    if rule.join is not None:
+        hits = join_keys(hits, rule.by[0], rule.join)
     global_rows = [
         h for h in hits if any(rule.without[w].scope is Scope.GLOBAL for w in h.withouts)
     ]
