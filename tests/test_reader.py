@@ -262,3 +262,14 @@ def test_zst_without_zstandard_says_what_to_do(tmp_path: Path) -> None:
             parse(path)
     else:
         pytest.skip("zstandard is installed")
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 64])
+def test_blocks_smaller_than_lines_change_nothing(
+    monkeypatch: pytest.MonkeyPatch, data: Path, chunk: int
+) -> None:
+    whole = parse(str(data / "seed-paste.txt"))
+    monkeypatch.setattr("triage.parsers.reader.CHUNK", chunk)
+    small = parse(str(data / "seed-paste.txt"))
+    assert small.summary == whole.summary
+    assert small.events.equals(whole.events)
