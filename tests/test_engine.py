@@ -296,8 +296,8 @@ def test_seed_is_one_compaction_lock_leak_and_no_contention() -> None:
     leak = result.findings[0]
     assert (leak.first, leak.last) == (at("13:43:45.077"), at("13:54:04"))
     assert leak.summary == (
-        "Session write lock held for 10m18s after a failed compaction: 3 turn(s) failed "
-        "from 13:43:45 to 13:54:04; not cleared within the log."
+        "Session write lock held for 10m18s after a failed compaction: 3 turns failed "
+        "between 13:45:17 and 13:54:04; not cleared within the log."
     )
     assert leak.details == (("lock_path", LOCK), ("held_for", "10m18s"))
     assert sorted(e.line for e in leak.evidence) == [1, 2, 3, 4, 5, 6]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from triage.findings import Finding
-from triage.hits import Hit, clock, human, iso, occurrences
+from triage.hits import Hit, clock, human, iso, occurrences, span
 from triage.rules import Rule, Without
 
 
@@ -63,10 +63,21 @@ def build_finding(rule: Rule, episode: Episode) -> Finding:
     return Finding(
         rule=rule.id, severity=rule.severity, title=rule.title,
         session=session_label(rule, episode.key, hits), first=first, last=last,
-        count=facts["count"], summary=_render(rule.summary, facts), explain=rule.explain,
+        count=int(facts["count"]), summary=_render(rule.summary, facts), explain=rule.explain,
         details=tuple(details),
         evidence=tuple(h.evidence(next((names[i] for i in sorted(h.steps)), "")) for h in hits),
     )  # fmt: skip
+
+
+class Counted(int):
+    """The finding's count in a template: `{count}` is `3`, `{count:turn}` is `3 turns` (`1 turn`),
+    `{count:reply|replies}` names an irregular plural."""
+
+    def __format__(self, spec: str) -> str:
+        if not spec or not spec[0].isalpha():
+            return format(int(self), spec)
+        one, _, many = spec.partition("|")
+        return f"{int(self)} {one if self == 1 else many or one + 's'}"
 
 
 def _facts(
@@ -91,8 +102,10 @@ def _facts(
             number = _number(value)
             if number is not None and (facts.get(f"{name}_max") or -1.0) < number:
                 facts[f"{name}_max"] = number
+    counted = [h.ts for h in episode.by_step[rule.count_step] if h.ts is not None]
     facts.update(
-        count=count, first=clock(first), last=clock(last), key=episode.key, cleared=cleared,
+        count=Counted(count), when=span(counted), first=clock(first), last=clock(last),
+        key=episode.key, cleared=cleared,
         duration=human(last - first) if first and last else "?",
         held_for=human(held) if held is not None else "?", around=episode.around,
     )  # fmt: skip

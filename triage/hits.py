@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from triage.findings import Evidence
@@ -92,8 +92,22 @@ def time_gap(a: Hit | None, b: Hit) -> timedelta | None:
 
 
 def iso(ts: datetime | None) -> str:
-    """ISO 8601, or `?`."""
-    return ts.isoformat() if ts else "?"
+    """ISO 8601 in UTC with the shortest exact fraction (`…13:56:27.284+00:00`), or `?`."""
+    if ts is None:
+        return "?"
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if ts.microsecond == 0:
+        return ts.isoformat(timespec="seconds")
+    exact_ms = ts.microsecond % 1000 == 0
+    return ts.isoformat(timespec="milliseconds" if exact_ms else "microseconds")
+
+
+def span(times: Sequence[datetime]) -> str:
+    """`at 13:43:14`, or `between 13:43:14 and 13:53:05` when the times differ by the second."""
+    if not times:
+        return "at ?"
+    first, last = clock(min(times)), clock(max(times))
+    return f"at {first}" if first == last else f"between {first} and {last}"
 
 
 def clock(ts: datetime | None) -> str:

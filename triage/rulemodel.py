@@ -19,7 +19,7 @@ from triage.findings import Explain, Severity
 COLUMNS = tuple(EVENT_SCHEMA)
 TEXT_COLUMNS = ("message", "error")
 """Columns whose literals appear in the raw entry text, so they can feed the prefilter."""
-SUMMARY_FIELDS = ("count", "first", "last", "duration", "key", "held_for", "cleared")
+SUMMARY_FIELDS = ("count", "first", "last", "when", "duration", "key", "held_for", "cleared")
 DETAIL_FIELDS = ("held_for", "cleared_by")
 DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
