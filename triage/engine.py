@@ -99,6 +99,8 @@ class Borrow:
     lines: pl.Expr
     toward: Toward
     lenders: pl.Expr = field(default_factory=lambda: pl.lit(True))
+    twin: pl.Expr = field(default_factory=lambda: pl.lit(""))
+    """What a lender must share with the borrowing line (the text before `lane=`)."""
 
 
 _MESSAGE = pl.col("message").fill_null("")
@@ -117,6 +119,7 @@ BORROWS: tuple[Borrow, ...] = (
         (pl.col("lane") == "main") & pl.col("lock_path").is_null(),
         Toward.NEAREST,
         pl.col("lane").str.starts_with("session:").fill_null(False),
+        _MESSAGE.str.extract(r"^(.*?)lane=").fill_null(""),
     ),
     # A V8 abort joins systemd's `Main process exited` line of its unit.
     Borrow(
@@ -144,15 +147,15 @@ def _borrowed(column: str, cases: list[Borrow]) -> pl.Expr:
     value = pl.col(column)
     options = []
     for case in cases:
-        for part in (["file", "pid"], ["file"]):
+        for part in ([pl.col("file"), pl.col("pid"), case.twin], [pl.col("file"), case.twin]):
             borrows = case.lines.fill_null(False)
-            if "pid" in part:
+            if len(part) == 3:
                 borrows = borrows & pl.col("pid").is_not_null()
             options.append(pl.when(borrows).then(_neighbour(value, case, part)))
     return pl.coalesce(value, *options)
 
 
-def _neighbour(value: pl.Expr, case: Borrow, part: list[str]) -> pl.Expr:
+def _neighbour(value: pl.Expr, case: Borrow, part: list[pl.Expr]) -> pl.Expr:
     """The value of the lender before / after within BORROW_WITHIN, in `case.toward` order."""
     at = pl.col("__ots")
     lender = case.lenders.fill_null(False) & value.is_not_null()

@@ -63,11 +63,12 @@ def join_keys(hits: Sequence[Hit], name: str, within: timedelta) -> list[Hit]:
     return joined
 
 
-def _closeness(hit: Hit, lender: Hit) -> tuple[bool, timedelta, bool]:
-    """Sort key: same pid first, then the nearest in time, then the earlier one."""
+def _closeness(hit: Hit, lender: Hit) -> tuple[bool, timedelta, int, bool]:
+    """Sort key: same pid first, then the nearest in time, then in the file, then the earlier."""
     pid = hit.values.get("pid")
     same_pid = pid is not None and lender.values.get("pid") == pid
-    return (not same_pid, abs(lender.order[1] - hit.order[1]), lender.order > hit.order)
+    rows = abs(lender.row - hit.row)
+    return (not same_pid, abs(lender.order[1] - hit.order[1]), rows, lender.row > hit.row)
 
 
 def occurrences(hits: Sequence[Hit], merge: timedelta | None) -> int:

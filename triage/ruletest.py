@@ -6,6 +6,7 @@ A rule file `<dir>/<id>.toml` has its fixtures in `<dir>/fixtures/<id>/`: log fi
     ["fires.log"]
     fires = true
     session = "agent:main:discord:channel:1"   # optional: the finding's session
+    findings = 2                                # optional: how many findings of the rule
     count = 3                                   # optional: the finding's count
     summary = "3 closes from 14:00:00 to ..."   # optional: the finding's exact summary
     evidence = [1, 9]                           # optional: lines that must be cited
@@ -104,6 +105,9 @@ def _check(rule_id: str, report: Report, want: dict[str, Any], path: str) -> str
     if not found:
         near = f" (near miss: {misses[0].reason})" if misses else ""
         return f"expected a finding, got none{near}"
+    if "findings" in want and len(found) != want["findings"]:
+        listed = "; ".join(f"{f.session}: {f.summary}" for f in found)
+        return f"expected {want['findings']} finding(s), got {len(found)}: {listed}"
     session = want.get("session")
     chosen = [f for f in found if session is None or f.session == session]
     if not chosen:
