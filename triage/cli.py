@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from triage.console import ProgressBar, write_atomic
 from triage.errors import Location, ReportError, TriageError
 
 app = typer.Typer(
@@ -55,26 +53,6 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file and a rename, so it is never half-written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ReportError(
-            "the output folder does not exist; create it or choose another -o path",
-            Location(str(path)),
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        raise ReportError(
-            f"cannot write the report: {error.strerror}", Location(str(path))
-        ) from None
 
 
 def _pick_format(fmt: str | None, output: Path | None) -> Any:
@@ -169,52 +147,6 @@ def analyze(
     worst = report.worst()
     if threshold is not None and worst is not None and worst >= threshold:
         raise typer.Exit(1)
-
-
-class ProgressBar:
-    """A rich progress bar on stderr over the input bytes, with the current stage as its label."""
-
-    AUTO_BYTES = 64 * 1024 * 1024
-
-    def __init__(self, total: int | None) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = self._progress.add_task("starting", total=total or None)
-
-    @classmethod
-    @contextlib.contextmanager
-    def maybe(cls, paths: list[str], forced: bool | None) -> Iterator[ProgressBar | None]:
-        """Yield a running bar when asked (`--progress`) or when big inputs meet a terminal."""
-        from triage.pipeline import input_size
-
-        total = sum(input_size(p) for p in paths)
-        wanted = forced if forced is not None else sys.stderr.isatty() and total > cls.AUTO_BYTES
-        if not wanted:
-            yield None
-            return
-        bar = cls(total)
-        with bar._progress:
-            yield bar
-
-    def __call__(self, stage: str, done: int) -> None:
-        self._progress.update(self._task, description=stage, advance=done)
 
 
 def _emit(report: Any, fmt: Any, output: Path | None, *, redact: bool, color: bool) -> None:
