@@ -19,12 +19,16 @@ def copy_rule(tmp_path: Path, rule_id: str) -> Path:
 def test_a_wrong_expectation_fails_with_the_reason(tmp_path: Path) -> None:
     folder = copy_rule(tmp_path, "reply-lost")
     expect = folder / "expect.toml"
-    expect.write_text(expect.read_text().replace("count = 1", "count = 2"))
+    wrong = expect.read_text().replace("count = 1", "count = 2")
+    expect.write_text(wrong.replace("findings = 2", "findings = 1"))
     results = run_fixtures(load_rules([tmp_path]), ["reply-lost"])
+    key = "agent:main:discord:channel:1506258704541159484"
     assert [str(r).replace(str(tmp_path), "T") for r in results] == [
         "FAIL reply-lost/fires.log: expected count 2, got 1",
         "PASS reply-lost/near-miss.log",
         "PASS reply-lost/silent.log",
+        f"FAIL reply-lost/two-episodes.log: expected 1 finding(s), got 2: {key}: 2 messages got "
+        f"no reply between 14:00:00 and 14:20:00.; {key}: 1 message got no reply at 16:30:00.",
     ]
 
 
