@@ -37,7 +37,7 @@ def test_the_worked_example_fires_on_the_documented_log(tmp_path: Path) -> None:
         2,
     )
     assert finding.summary == (
-        "2 close(s) within 2m of a 2500 ms fetch timeout, 14:00:00 to 14:01:30."
+        "2 closes within 2m of a 2500 ms fetch timeout, between 14:00:30 and 14:01:30."
     )
     assert [e.line for e in finding.evidence] == [1, 2, 3]
 
