@@ -4,6 +4,11 @@ A finding matches a truth record when the rule is the same, the session agrees (
 session id; any `gateway…` for gateway-wide records; the unit name for units; any session for
 channel records), and at least one evidence line lies within the record's lines (± SLACK).
 A finding without evidence lines matches on rule and session alone.
+
+Repeated episodes of one key with no `window` between them are one finding with a count
+(docs/rules.md, *Once per episode*): a unit OOM-killed twice gives two truth records and one
+`oom-kill` finding that cites both kills, so it matches both records (recall 2/2) and is itself
+correct (precision 1/1). The truth keeps one record per incident; the scorer needs no special case.
 """
 
 from __future__ import annotations

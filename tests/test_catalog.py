@@ -61,3 +61,21 @@ def test_rule_fixtures_pass(path: Path) -> None:
     results = run_fixtures(rules, [path.stem])
     assert [str(r) for r in results if not r.passed] == []
     assert len(results) >= 3
+
+
+def test_one_finding_for_a_unit_killed_twice_scores_both_truth_records() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from score import RuleScore, score
+
+    truth = [
+        {"rule": "oom-kill", "session": "a.service", "first_line": 10, "last_line": 14},
+        {"rule": "oom-kill", "session": "a.service", "first_line": 900, "last_line": 904},
+    ]
+    finding = {
+        "rule": "oom-kill",
+        "session": "a.service",
+        "evidence": [{"line": n} for n in (10, 12, 14, 900, 902, 904)],
+    }
+    assert score([finding], truth) == [RuleScore("oom-kill", 2, 2, 1, 1)]
