@@ -29,7 +29,10 @@ CLASSES: tuple[tuple[str, str], ...] = (
         r"|attempting auto-compaction",
     ),
     ("gateway_stop", r"received SIGTERM|signal SIGTERM received|Stopping openclaw-gateway"),
-    ("gateway_start", r"http server listening|^(?:\[gateway\] )?ready\b|^Started openclaw-gateway"),
+    # The gateway serves again at its own readiness lines; systemd's `Started` only says the
+    # process was spawned, so it ends a "down" span only when no readiness line follows.
+    ("gateway_start", r"http server listening|^(?:\[gateway\] )?ready\b"),
+    ("gateway_spawned", r"^Started openclaw-gateway"),
     ("liveness", r"liveness warning"),
 )
 _ANY = "|".join(f"(?:{pattern})" for _, pattern in CLASSES)
@@ -186,7 +189,9 @@ def _gateway_down(marked: pl.DataFrame, last: datetime) -> pl.DataFrame:
     if stops.is_empty():
         return _empty()
     starts = marked.filter(pl.col("class") == "gateway_start").select("file", "ts")
-    joined = _next(stops, "ts", starts, "file", "up")
+    spawned = marked.filter(pl.col("class") == "gateway_spawned").select("file", "ts")
+    joined = _next(_next(stops, "ts", starts, "file", "ready"), "ts", spawned, "file", "spawn")
+    joined = joined.with_columns(pl.coalesce("ready", "spawn").alias("up"))
     how = pl.when(pl.col("up").is_null()).then(pl.lit(", no restart seen"))
     return _spans(
         joined.select(
