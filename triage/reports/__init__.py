@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from triage.errors import Location, ReportError
 from triage.findings import NearMiss, Report, SessionSummary, Span, sort_findings
 from triage.redact import redact_report
-from triage.reports import html, json_report, junit, markdown, sarif, terminal
+from triage.reports import json_report
 
 
 class ReportFormat(StrEnum):
@@ -24,13 +25,21 @@ class ReportFormat(StrEnum):
 
 Reporter = Callable[[Report], str]
 
-REPORTERS: dict[ReportFormat, Reporter] = {
-    ReportFormat.JSON: json_report.render,
-    ReportFormat.MD: markdown.render,
-    ReportFormat.HTML: html.render,
-    ReportFormat.SARIF: sarif.render,
-    ReportFormat.JUNIT: junit.render,
+# Module per format, imported on first use: a terminal run should not pay for jinja2 (HTML).
+REPORTERS: dict[ReportFormat, str] = {
+    ReportFormat.TERMINAL: "triage.reports.terminal",
+    ReportFormat.JSON: "triage.reports.json_report",
+    ReportFormat.MD: "triage.reports.markdown",
+    ReportFormat.HTML: "triage.reports.html",
+    ReportFormat.SARIF: "triage.reports.sarif",
+    ReportFormat.JUNIT: "triage.reports.junit",
 }
+
+
+def reporter(fmt: ReportFormat) -> Reporter:
+    """The `render` function of `fmt`'s module."""
+    render_fn: Reporter = importlib.import_module(REPORTERS[fmt]).render
+    return render_fn
 
 
 def render(report: Report, fmt: ReportFormat, *, redact: bool = True, color: bool = False) -> str:
@@ -41,8 +50,10 @@ def render(report: Report, fmt: ReportFormat, *, redact: bool = True, color: boo
     if redact:
         report = redact_report(report)
     if fmt is ReportFormat.TERMINAL:
+        from triage.reports import terminal
+
         return terminal.render(report, color=color)
-    return REPORTERS[fmt](report)
+    return reporter(fmt)(report)
 
 
 def merge(reports: Sequence[Report]) -> Report:
