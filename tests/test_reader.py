@@ -168,9 +168,10 @@ def test_prefilter_keeps_whole_entries_and_counts_every_one(tmp_path: Path) -> N
     full = parse(path)
     kept = parse(path, ParseOptions(keep=("keepme",)))
     assert accounts(kept.summary) == accounts(full.summary) == (11, 6, 3, 2, 0)
-    expected = full.events.filter(full.events["message"].str.contains("keepme"))
+    last = full.events["line"] == 11  # the input's last entry: its end time
+    expected = full.events.filter(full.events["message"].str.contains("keepme") | last)
     assert kept.events.to_dicts() == expected.to_dicts()
-    assert kept.events["line"].to_list() == [2, 5, 10]
+    assert kept.events["line"].to_list() == [2, 5, 10, 11]
 
 
 @pytest.mark.parametrize(

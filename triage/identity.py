@@ -26,11 +26,11 @@ import polars as pl
 
 from triage.events import EVENT_SCHEMA, conform
 
+MARKERS: tuple[str, ...] = ("sessionKey=", "lane=session:", "key=agent:", "sessionId=", ".jsonl")
+"""Substrings of the lines that can name a session key or id. The reader tallies such lines
+(key <-> id pairs, per-session counts and times) instead of keeping them as events."""
+
 LITERALS: tuple[str, ...] = (
-    "sessionKey=",
-    "lane=session:",
-    "key=agent:",
-    ".jsonl",
     "http server listening",
     "[gateway] ready",
     "SIGTERM",
@@ -38,9 +38,7 @@ LITERALS: tuple[str, ...] = (
     "SIGUSR1",
     "[shutdown]",
 )
-"""Substrings of lines that teach identity (a key with an id, a lock path, a restart): the
-reader's prefilter keeps lines holding any. Ids alone (`sessionId=`, `runId=`) teach nothing
-a rule's own lines do not carry, so they are left to the rules' literals."""
+"""Substrings of the lines that mark a restart (epochs): the reader's prefilter keeps them."""
 
 PLACEHOLDERS = ["xxx", "XXXX", "unknown", "<session>", "<session-id>", "..."]
 VALUE = r"([^\s,;\"')\]]+)"
@@ -52,11 +50,15 @@ STOP = (
 READY = r"http server listening|^ready$"
 
 
-def identify(events: pl.DataFrame) -> pl.DataFrame:
-    """PARSED_SCHEMA rows (one or many files) -> EVENT_SCHEMA rows, same order."""
+def identify(events: pl.DataFrame, pairs: pl.DataFrame | None = None) -> pl.DataFrame:
+    """PARSED_SCHEMA rows (one or many files) -> EVENT_SCHEMA rows, same order.
+
+    `pairs` (`file`, `line`, `session_id`, `session_key`) adds key <-> id pairs seen on lines
+    that are not events (the reader's tally), in their place in file order.
+    """
     df = _with_fields(events)
     df = df.with_columns(_lock_alive())
-    df = df.with_columns(session=_session(df))
+    df = with_session(df, learnt_keys(df, pairs))
     df = df.with_columns(epoch=_epoch(df))
     df = df.with_columns(duplicate=_duplicates(df))
     return conform(df, EVENT_SCHEMA)
@@ -84,9 +86,16 @@ def _with_fields(events: pl.DataFrame) -> pl.DataFrame:
     return indexed.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
-def _raw_fields() -> list[pl.Expr]:
-    """One regex pass per field, each evaluated once."""
-    msg = pl.col("message")
+def session_fields(msg: pl.Expr) -> list[pl.Expr]:
+    """`session_key` and `session_id` of a message (placeholders null), as `identify` reads them."""
+    fields = {e.meta.output_name(): e for e in _key_id_fields(msg)}
+    lane_key = _lane_key(fields["lane"])
+    key = pl.coalesce(lane_key, fields["key_kv"], fields["key_agent"])
+    ident = pl.coalesce(fields["id_kv"], fields["id_path"], fields["id_bare"])
+    return [_real_value(key).alias("session_key"), _real_value(ident).alias("session_id")]
+
+
+def _key_id_fields(msg: pl.Expr) -> list[pl.Expr]:
     return [
         msg.str.extract(r"(?-u:\b)lane=" + VALUE).alias("lane"),
         msg.str.extract(r"(?-u:\b)sessionKey=" + VALUE).alias("key_kv"),
@@ -96,6 +105,19 @@ def _raw_fields() -> list[pl.Expr]:
         msg.str.extract(r"(?-u:\b)([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\.jsonl(?-u:\b)").alias(
             "id_bare"
         ),
+    ]
+
+
+def _lane_key(lane: pl.Expr) -> pl.Expr:
+    from_lane = lane.str.strip_prefix("session:")
+    return pl.when(from_lane.str.starts_with("agent:")).then(from_lane)
+
+
+def _raw_fields() -> list[pl.Expr]:
+    """One regex pass per field, each evaluated once."""
+    msg = pl.col("message")
+    return [
+        *_key_id_fields(msg),
         msg.str.extract(r"(?-u:\b)runId=" + VALUE).alias("run_id"),
         msg.str.extract(r"([^\s\"'=]*\.jsonl\.lock)(?-u:\b)").alias("lock_path"),
         msg.str.contains("locked", literal=True).alias("locked"),
@@ -105,10 +127,8 @@ def _raw_fields() -> list[pl.Expr]:
 
 
 def _derived() -> list[pl.Expr]:
-    from_lane = pl.col("lane").str.strip_prefix("session:")
-    lane_key = pl.when(from_lane.str.starts_with("agent:")).then(from_lane)
     return [
-        pl.coalesce(lane_key, "key_kv", "key_agent").alias("session_key"),
+        pl.coalesce(_lane_key(pl.col("lane")), "key_kv", "key_agent").alias("session_key"),
         pl.coalesce("id_kv", "id_path", "id_bare").alias("session_id"),
         pl.when(pl.col("lock_path").is_not_null() | pl.col("locked"))
         .then(pl.col("pid_kv"))
@@ -118,9 +138,12 @@ def _derived() -> list[pl.Expr]:
 
 def _real(name: str) -> pl.Expr:
     """The column, with redaction placeholders turned into null."""
-    value = pl.col(name)
+    return _real_value(pl.col(name)).alias(name)
+
+
+def _real_value(value: pl.Expr) -> pl.Expr:
     fake = value.is_in(PLACEHOLDERS) | value.str.starts_with("<")
-    return pl.when(fake).then(None).otherwise(value).alias(name)
+    return pl.when(fake).then(None).otherwise(value)
 
 
 def _lock_alive() -> pl.Expr:
@@ -130,16 +153,39 @@ def _lock_alive() -> pl.Expr:
     return pl.coalesce(pl.col("alive_text") == "true", by_pid).alias("lock_alive")
 
 
-def _session(df: pl.DataFrame) -> pl.Expr:
-    pairs = (
-        df.filter(pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null())
-        .select("session_id", "session_key")
-        .unique("session_id", keep="first", maintain_order=True)
+PAIR_SCHEMA: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "line": pl.UInt32(),
+    "session_id": pl.String(),
+    "session_key": pl.String(),
+}
+
+
+def learnt_keys(df: pl.DataFrame, pairs: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`session_id` -> `session_key`: the first pair in file order (files in `df` order).
+
+    `df` has `file`, `line`, `session_id`, `session_key` (identified events or their fields).
+    """
+    own = df.filter(pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null())
+    frames = [own.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)]  # type: ignore[arg-type]
+    if pairs is not None and pairs.height:
+        frames.append(pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))  # type: ignore[arg-type]
+    found = pl.concat(frames)
+    if len(frames) > 1:
+        files = pl.concat([df["file"], pairs["file"]]).unique(maintain_order=True)  # type: ignore[index]
+        rank = pl.col("file").replace_strict(files, range(files.len()), return_dtype=pl.UInt32)
+        found = found.sort(rank, "line", maintain_order=True)
+    return found.unique("session_id", keep="first", maintain_order=True).select(
+        "session_id", "session_key"
     )
-    learnt = pl.col("session_id").replace_strict(
-        pairs["session_id"], pairs["session_key"], default=None, return_dtype=pl.String
+
+
+def with_session(df: pl.DataFrame, learnt: pl.DataFrame) -> pl.DataFrame:
+    """Add `session`: the key, else the key learnt for the id, else the id."""
+    key = pl.col("session_id").replace_strict(
+        learnt["session_id"], learnt["session_key"], default=None, return_dtype=pl.String
     )
-    return pl.coalesce("session_key", learnt, "session_id")
+    return df.with_columns(session=pl.coalesce("session_key", key, "session_id"))
 
 
 def _epoch(df: pl.DataFrame) -> pl.Expr:

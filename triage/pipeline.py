@@ -14,9 +14,10 @@ from triage.engine import match
 from triage.events import PARSED_SCHEMA, empty_events
 from triage.findings import Finding, Report, SessionSummary, sort_findings
 from triage.identity import LITERALS as IDENTITY_LITERALS
-from triage.identity import identify
+from triage.identity import PAIR_SCHEMA, identify, learnt_keys, with_session
 from triage.parsers import ParseResult, parse
 from triage.parsers.base import ParseOptions
+from triage.parsers.tally import TALLY_SCHEMA
 from triage.rootcause import link, root_causes
 from triage.rules import RuleSet
 from triage.timeline import spans
@@ -46,7 +47,10 @@ def run(
         results.append(parse(path, options))
         tick(f"read {path}", input_size(path))
     tick("identifying sessions", 0)
-    events = identify(_concat([r.events for r in results]))
+    pairs = _concat([r.pairs for r in results], PAIR_SCHEMA)
+    events = identify(_concat([r.events for r in results]), pairs)
+    tallied = _concat([r.tally for r in results], TALLY_SCHEMA)
+    tally = with_session(tallied, learnt_keys(events, pairs))
     tick("matching rules", 0)
     matched = match(events, rules)
     tick("building the report", 0)
@@ -57,7 +61,7 @@ def run(
         inputs=tuple(r.summary for r in results),
         findings=tuple(findings),
         near_misses=tuple(matched.near_misses),
-        sessions=summarize_sessions(events, findings),
+        sessions=summarize_sessions(events, findings, tally),
         spans=spans(events, findings),
         rules=tuple(sorted(rule.id for rule in rules.rules)),
     )
@@ -79,34 +83,52 @@ def _in_file_order(finding: Finding, paths: Sequence[str]) -> Finding:
     return replace(finding, evidence=tuple(ordered))
 
 
+TIMELINE_LITERALS = ("attempting auto-compaction", "SessionWriteLockError")
+"""Session lines `timeline.spans` draws states from that hold no rule literal."""
+LENDER_LITERALS = ("lane task error: lane=session:",)
+"""Lines the engine lends a session key from (an untagged failure takes its lane error's key)."""
+
+
 def _with_prefilter(options: ParseOptions, rules: RuleSet) -> ParseOptions:
-    """Let the reader skip entries no rule and no identity needs, unless a rule needs them all."""
+    """Let the reader skip entries no rule, restart, timeline state or key lender needs
+    (session lines are tallied, not kept), unless a rule needs them all."""
     literals = rules.literals()
     if literals is None or options.keep is not None:
         return options
-    return replace(options, keep=tuple(sorted({*literals, *IDENTITY_LITERALS})))
+    needed = {*literals, *IDENTITY_LITERALS, *TIMELINE_LITERALS, *LENDER_LITERALS}
+    return replace(options, keep=tuple(sorted(needed)))
 
 
-def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def _concat(
+    frames: list[pl.DataFrame], schema: dict[str, pl.DataType] = PARSED_SCHEMA
+) -> pl.DataFrame:
     frames = [f for f in frames if f.height]
     if not frames:
-        return empty_events(PARSED_SCHEMA)
+        return empty_events(schema)
     return pl.concat(frames, how="vertical")
 
 
 def summarize_sessions(
-    events: pl.DataFrame, findings: Sequence[Finding]
+    events: pl.DataFrame, findings: Sequence[Finding], tally: pl.DataFrame | None = None
 ) -> tuple[SessionSummary, ...]:
-    """One summary per correlation key seen in the events or named by a finding."""
+    """One summary per correlation key seen in the events, the tally or named by a finding.
+
+    `tally` (TALLY_SCHEMA plus `session`) counts the session lines the reader did not keep.
+    """
     causes = root_causes(findings)
+    kept = events.filter(pl.col("session").is_not_null()).select(
+        "session", "session_id", first="ts", last="ts", events=pl.lit(1, pl.UInt32)
+    )
+    if tally is not None and tally.height:
+        tallied = tally.select("session", "session_id", "first", "last", "events")
+        kept = pl.concat([kept, tallied], how="vertical_relaxed")
     rows = (
-        events.filter(pl.col("session").is_not_null())
-        .group_by("session")
+        kept.group_by("session")
         .agg(
             pl.col("session_id").drop_nulls().unique().sort().alias("ids"),
-            pl.col("ts").min().alias("first"),
-            pl.col("ts").max().alias("last"),
-            pl.len().alias("events"),
+            pl.col("first").min(),
+            pl.col("last").max(),
+            pl.col("events").sum(),
         )
         .sort("session")
     )

@@ -3,20 +3,22 @@
 `parse(path, options)` is the one entry point. For the line-oriented formats (journalctl short
 family, gateway console) a `keep` prefilter lets the reader materialise only the entries that
 contain a keep literal, plus every line that is not an entry start (needed to classify and
-join continuations) and the entry line before any line that may continue it; skipped lines are
-whole single-line entries, so they are still counted as events.
+join continuations), the entry line before any line that may continue it, and the input's last
+entry (its end time; it holds no keep literal, so no rule fires on it). Skipped lines are whole
+single-line entries, so they are still counted as events; the skipped lines that name a session
+are tallied (`ParseResult.pairs`, `ParseResult.tally`; see `triage.parsers.tally`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from triage.errors import Location, ParseError
 from triage.events import PARSED_SCHEMA, conform
 from triage.findings import InputSummary
+from triage.identity import MARKERS, PAIR_SCHEMA
 from triage.parsers import classify as cl
 from triage.parsers import (
     gateway_file,
@@ -26,7 +28,16 @@ from triage.parsers import (
     journal_verbose,
 )
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
-from triage.parsers.reader import Source, head_lines, open_source, read_lines
+from triage.parsers.reader import Source, head_lines, map_blocks, open_source, read_lines
+from triage.parsers.tally import (
+    TALLY_SCHEMA,
+    Prefilter,
+    Widths,
+    merge_pairs,
+    merge_tallies,
+    tally,
+    widths,
+)
 
 # Structured formats written in their own modules: extend this tuple as they land.
 STRUCTURED: tuple[Format, ...] = (
@@ -47,6 +58,23 @@ class ParseResult:
 
     events: pl.DataFrame
     summary: InputSummary
+    pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
+    """Session key <-> id pairs taught by tallied lines (first line of each; PAIR_SCHEMA)."""
+    tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
+    """Tallied lines per (session key, session id): count, first and last time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The lines a line format parses, with what the prefilter learnt from the others."""
+
+    lines: pl.DataFrame
+    total: int
+    widths: Widths
+    forced: tuple[int, ...] = ()
+    """Entry lines kept without a keep literal (the sentinel)."""
+    pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
+    tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
 
 
 def detect(head: list[str]) -> str:
@@ -71,17 +99,18 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
     if mode is None:
         lines, total = read_lines(source)
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0
+        reading = Reading(lines, total, widths(lines))
     else:
-        lines, total = _read_for_mode(source, mode, options.keep)
+        reading = _read_for_mode(source, mode, options.keep)
+        lines, total = reading.lines, reading.total
         skipped = total - lines.height
-        parsed = journal_short.parse_lines(lines, ctx, mode)
+        parsed = journal_short.parse_lines(lines, ctx, mode, reading.forced)
         parsed = _forgive_truncated_tail(parsed, source, total, path)
     if options.strict and parsed.unparsed:
         raise ParseError(
             "line not understood (--strict); fix it, pass --input-format, or drop --strict",
             Location(path, parsed.first_unparsed),
         )
-    notes = (*parsed.notes, *_width_notes(lines, path))
     summary = InputSummary(
         path=path,
         format=name,
@@ -90,35 +119,72 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         continuations=parsed.continuations,
         noise=parsed.noise,
         unparsed=parsed.unparsed,
-        notes=notes,
+        notes=(*parsed.notes, *_width_notes(reading.widths, path)),
     )
-    return ParseResult(events=conform(parsed.events, PARSED_SCHEMA), summary=summary)
+    events = conform(parsed.events, PARSED_SCHEMA)
+    return ParseResult(events, summary, reading.pairs, reading.tally)
 
 
 def _read_for_mode(
     source: Source, mode: journal_short.Mode, keep: tuple[str, ...] | None
-) -> tuple[pl.DataFrame, int]:
-    """All lines, or with `keep`: kept entries, non-entry lines and the parents they need."""
+) -> Reading:
+    """All lines, or with `keep`: kept entries, non-entry lines, the parents they need, the
+    last entry; the skipped session lines tallied."""
     if keep is None:
-        return read_lines(source)
+        lines, total = read_lines(source)
+        return Reading(lines, total, widths(lines))
+    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None)
+    blocks, total = map_blocks(source, prefilter.block)
+    frames = [b.lines for b in blocks if b.lines.height]
+    lines = pl.concat(frames) if frames else blocks[0].lines if blocks else _no_lines()
+    tallies = [b.tally for b in blocks]
+    extra = _parents(source, mode, lines)
+    last = next((b.last for b in reversed(blocks) if b.last.height), None)
+    forced: tuple[int, ...] = ()
+    if last is not None and not last["kept"][0]:
+        forced = (int(last["line"][0]),)
+        extra = pl.concat([extra, last.select("line", "raw")]).unique("line")
+    if extra.height:
+        # Re-read lines become events: take them out of the tally.
+        marked = extra.filter(pl.col("raw").str.contains_any(list(MARKERS)))
+        untally = tally(prefilter.sessions(marked)).with_columns(-pl.col("events").cast(pl.Int64))
+        tallies.append(untally)
+        lines = pl.concat([lines, extra]).unique("line").sort("line")
+    return Reading(
+        lines=lines,
+        total=total,
+        widths=_merged_widths([b.widths for b in blocks]),
+        forced=forced,
+        pairs=merge_pairs([b.pairs for b in blocks], source.path),
+        tally=merge_tallies(tallies),
+    )
+
+
+def _no_lines() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
+
+
+def _merged_widths(parts: list[Widths]) -> Widths:
+    merged = Widths()
+    for part in parts:
+        merged = merged.merge(part)
+    return merged
+
+
+def _parents(source: Source, mode: journal_short.Mode, lines: pl.DataFrame) -> pl.DataFrame:
+    """The skipped entry lines right before kept lines that may continue them."""
     raw = pl.col("raw")
-    # One regex alternation of the literals: faster here than `contains_any` (Teddy/SIMD).
-    literals = "|".join(re.escape(k) for k in keep) if keep else "$^"
-    wanted = raw.str.contains(literals).fill_null(False) | ~raw.str.contains(
-        mode.hard_start
-    ).fill_null(False)
-    lines, total = read_lines(source, wanted)
     orphans = lines.filter(
         (pl.col("line").shift(1).fill_null(0) != pl.col("line") - 1)
         & (pl.col("line") > 1)
         & ~cl.clean_text(raw).str.contains(rf"^\s*$|{cl.NOISE}")
         & ~raw.str.contains(mode.hard_start).fill_null(False)
     )
-    if orphans.height:
-        parents = (orphans["line"] - 1).to_list()
-        extra, _ = read_lines(source, pl.col("line").is_in(parents))
-        lines = pl.concat([lines, extra]).unique("line").sort("line")
-    return lines, total
+    if not orphans.height:
+        return _no_lines()
+    parents = orphans["line"] - 1
+    extra, _ = read_lines(source, pl.col("line").is_in(parents.implode()))
+    return extra
 
 
 def _forgive_truncated_tail(parsed: Parsed, source: Source, total: int, path: str) -> Parsed:
@@ -137,18 +203,14 @@ def _forgive_truncated_tail(parsed: Parsed, source: Source, total: int, path: st
     )
 
 
-def _width_notes(lines: pl.DataFrame, path: str) -> list[str]:
+def _width_notes(width: Widths, path: str) -> list[str]:
     """Pager chop (`>` at the capture's maximum width) and hard width ceilings."""
-    width = lines.select(
-        n=pl.col("raw").str.len_chars(), chop=pl.col("raw").str.ends_with(">")
-    ).drop_nulls()
-    if width.height < 2 * CHOP_MIN_LINES:
+    if width.lines < 2 * CHOP_MIN_LINES:
         return []
-    top = int(width["n"].max())  # type: ignore[arg-type]
-    at_top = width.filter(pl.col("n") == top)
-    if at_top.filter("chop").height >= CHOP_MIN_LINES:
-        return [f"{path}: lines chopped by a pager at {top} characters (`>` marker)"]
-    endings = lines.filter(pl.col("raw").str.len_chars() == top)["raw"].str.slice(-12).n_unique()
-    if at_top.height >= max(CHOP_MIN_LINES, width.height // 20) and endings >= CHOP_MIN_LINES:
-        return [f"{path}: {at_top.height} lines stop at exactly {top} characters; possibly cut"]
+    if width.chopped >= CHOP_MIN_LINES:
+        return [f"{path}: lines chopped by a pager at {width.top} characters (`>` marker)"]
+    wide = width.at_top >= max(CHOP_MIN_LINES, width.lines // 20)
+    if wide and len(width.endings) >= CHOP_MIN_LINES:
+        cut = f"{width.at_top} lines stop at exactly {width.top} characters; possibly cut"
+        return [f"{path}: {cut}"]
     return []

@@ -9,12 +9,14 @@ else the first `: `), then the message is read as a gateway console line
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from triage import timeinfer
 from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Level, Source, conform
+from triage.identity import MARKERS
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
 from triage.timeinfer import StampKind
@@ -112,8 +114,15 @@ MODES = (
 MODE_BY_NAME = {m.name: m for m in MODES}
 
 
-def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
-    """Classify, group and read the lines of one input in `mode`."""
+def parse_lines(
+    lines: pl.DataFrame, ctx: Context, mode: Mode, forced: Sequence[int] = ()
+) -> Parsed:
+    """Classify, group and read the lines of one input in `mode`.
+
+    With a `keep` prefilter, only entries holding a keep literal or a session marker (the
+    reader kept those because it could not tally them) and the entries starting at a `forced`
+    line become events.
+    """
     simple, rest = cl.split_simple(lines, mode.hard_start)
     classified = cl.classify(rest, mode.hard_start)
     counts = classified["cls"].value_counts()
@@ -123,7 +132,8 @@ def parse_lines(lines: pl.DataFrame, ctx: Context, mode: Mode) -> Parsed:
     del simple, rest, classified  # free the line copies before the fields are read
     n_entries = grouped.height
     if ctx.options.keep is not None:
-        grouped = grouped.filter(pl.col("text").str.contains_any(list(ctx.options.keep)))
+        wanted = pl.col("text").str.contains_any([*ctx.options.keep, *MARKERS])
+        grouped = grouped.filter(wanted | pl.col("line").is_in(list(forced)))
     frame = read_fields(grouped, mode).with_columns(
         header_end=pl.lit(timeinfer.header_end(lines), pl.Date)
     )

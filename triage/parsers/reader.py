@@ -12,10 +12,12 @@ import gzip
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import polars as pl
 
@@ -26,7 +28,9 @@ HEAD_BYTES = 256 * 1024
 # columns and raises, and the next candidate is tried.
 SEPARATORS = ("\x1f", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x0e", "\x0f")
 BINARY_SHARE = 0.3
-CHUNK = 32 * 1024 * 1024
+CHUNK = 16 * 1024 * 1024
+WORKERS = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +145,46 @@ def head_lines(source: Source, limit: int = 200) -> list[str]:
 def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFrame, int]:
     """Materialise the lines `keep` selects (all when None) and count every line.
 
-    Reads block by block, so memory follows the block size and the kept lines, not the input;
-    kept strings are copied out of their block (a filtered view would pin the whole block).
     Returns the frame in file order and the total number of physical lines.
     """
-    frames: list[pl.DataFrame] = []
-    total = 0
-    for piece in source.pieces():
-        frame = _split(piece, source.path).with_row_index("line", offset=total + 1)
-        if keep is not None:
-            frame = frame.filter(keep).with_columns(pl.concat_str(pl.col("raw"), pl.lit("")))
-        frames.append(frame)
-        total += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+    if keep is None:
+        frames, total = map_blocks(source, lambda frame: frame)
+    else:
+        frames, total = map_blocks(source, lambda frame: copied(frame.filter(keep)))
     if not frames:
-        return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), 0
-    lines = pl.concat(frames) if len(frames) > 1 else frames[0]
-    return lines.with_columns(pl.col("line").cast(pl.UInt32)), total
+        return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), total
+    return (pl.concat(frames) if len(frames) > 1 else frames[0]), total
+
+
+def copied(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its strings copied out of their block (a filtered view pins the block)."""
+    return frame.with_columns(pl.concat_str(pl.col("raw"), pl.lit("")))
+
+
+def map_blocks(source: Source, work: Callable[[pl.DataFrame], T]) -> tuple[list[T], int]:
+    """Apply `work` to each block's lines frame (`line` numbered across the input, `raw`).
+
+    Blocks are split and worked on by `WORKERS` threads (polars releases the GIL), at most
+    `WORKERS + 1` blocks in flight, so memory follows the block size, not the input. Returns
+    the results in block order and the total number of physical lines.
+    """
+    results: list[T] = []
+    pending: deque[Future[T]] = deque()
+    total = 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for piece in source.pieces():
+            lines = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+            pending.append(pool.submit(_work, piece, total, source.path, work))
+            total += lines
+            while len(pending) > WORKERS:
+                results.append(pending.popleft().result())
+        results.extend(future.result() for future in pending)
+    return results, total
+
+
+def _work(piece: bytes, before: int, path: str, work: Callable[[pl.DataFrame], T]) -> T:
+    frame = _split(piece, path).with_row_index("line", offset=before + 1)
+    return work(frame.with_columns(pl.col("line").cast(pl.UInt32)))
 
 
 def _split(piece: bytes, path: str) -> pl.DataFrame:

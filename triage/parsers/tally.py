@@ -1,0 +1,184 @@
+"""The prefilter, block by block: keep the entries the rules need, tally the session lines.
+
+With a `keep` prefilter the reader materialises only (a) lines holding a keep literal, (b) lines
+that do not start an entry (continuations, noise: needed to classify), (c) session lines it
+cannot tally exactly. The other entries are counted, and the ones that name a session (a key
+or id, `identity.MARKERS`) are tallied instead of kept: the key <-> id pairs they teach and a
+per-(key, id) count with first and last time. Only lines whose time is the gateway's ISO stamp
+at the start of the message (no ANSI, no `openclaw logs` or `subsystem=` prefix) are tallied, so
+the tally reads key, id and time exactly as the parser and `identity` would.
+
+Each block also yields its last entry line (the sentinel giving the input's end time) and its
+line-width statistics (for the pager-chop notes over every line, not only the kept ones).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from triage.events import UTC_US
+from triage.identity import MARKERS, PAIR_SCHEMA, session_fields
+from triage.parsers import classify as cl
+from triage.parsers.reader import copied
+from triage.timeinfer import parse_iso
+
+TALLY_SCHEMA: dict[str, pl.DataType] = {
+    "session_key": pl.String(),
+    "session_id": pl.String(),
+    "events": pl.UInt32(),
+    "first": UTC_US,
+    "last": UTC_US,
+}
+ENDINGS = 3
+"""Distinct line endings at the top width worth remembering (the cut note needs three)."""
+NOT_PLAIN = r"^(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
+
+
+@dataclass(frozen=True, slots=True)
+class Widths:
+    """Line widths of some lines: enough to tell a pager chop or a hard width ceiling."""
+
+    lines: int = 0
+    """Non-empty lines."""
+    top: int = 0
+    at_top: int = 0
+    chopped: int = 0
+    """Lines at the top width ending with `>`."""
+    endings: frozenset[str] = frozenset()
+    """Up to `ENDINGS` distinct last-12-character endings of the lines at the top width."""
+
+    def merge(self, other: Widths) -> Widths:
+        """The statistics of both sets of lines."""
+        if other.top != self.top:
+            wide = self if self.top > other.top else other
+            lines = self.lines + other.lines
+            return Widths(lines, wide.top, wide.at_top, wide.chopped, wide.endings)
+        endings = frozenset(sorted(self.endings | other.endings)[:ENDINGS])
+        return Widths(
+            self.lines + other.lines,
+            self.top,
+            self.at_top + other.at_top,
+            self.chopped + other.chopped,
+            endings,
+        )
+
+
+def widths(lines: pl.DataFrame) -> Widths:
+    """The width statistics of a lines frame (`raw`)."""
+    width = lines.select(n=pl.col("raw").str.len_chars()).drop_nulls()
+    if not width.height:
+        return Widths()
+    top = int(width["n"].max())  # type: ignore[arg-type]
+    at_top = lines.filter(pl.col("raw").str.len_chars() == top).select(
+        chop=pl.col("raw").str.ends_with(">").sum(), end=pl.col("raw").str.slice(-12).unique()
+    )
+    ends = sorted(at_top["end"].to_list())[:ENDINGS]
+    count = lines.select((pl.col("raw").str.len_chars() == top).sum()).item()
+    return Widths(width.height, top, count, int(at_top["chop"][0]), frozenset(ends))
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """What one block yields: kept lines, the tally, its last entry line, its widths."""
+
+    lines: pl.DataFrame
+    pairs: pl.DataFrame
+    tally: pl.DataFrame
+    last: pl.DataFrame
+    """The block's last entry line (`line`, `raw`, `kept`), or no row."""
+    widths: Widths
+
+
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    """The per-block work of a prefiltered read in one line format."""
+
+    keep: tuple[str, ...]
+    hard_start: str
+    journal: bool
+    """Entries start with a journald stamp (else the line is the gateway line itself)."""
+
+    def block(self, frame: pl.DataFrame) -> Block:
+        """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
+        raw = pl.col("raw")
+        literals = "|".join(re.escape(k) for k in self.keep) if self.keep else "$^"
+        df = frame.with_columns(hard=raw.str.contains(self.hard_start).fill_null(False))
+        df = df.with_columns(skip=pl.col("hard") & ~raw.str.contains(literals).fill_null(False))
+        marked = df.filter(pl.col("skip") & raw.str.contains_any(list(MARKERS)))
+        sessions = self.sessions(marked.select("line", "raw"))
+        untallied = marked.filter(~pl.col("line").is_in(sessions["line"].implode()))["line"]
+        df = df.with_columns(kept=~pl.col("skip") | pl.col("line").is_in(untallied.implode()))
+        last = df.filter("hard").tail(1).select("line", "raw", "kept")
+        return Block(
+            lines=copied(df.filter("kept").select("line", "raw")),
+            pairs=_pairs(sessions),
+            tally=tally(sessions),
+            last=copied(last),
+            widths=widths(frame),
+        )
+
+    def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
+        """The tallyable lines among `lines` (`line`, `raw`): `line`, key, id and `ts`."""
+        iso = rf"({cl.ISO})(?: |$)(?:{cl.TAG}(?: |$))?"
+        start = rf"^(?:[^:]|:[^ ])*: {iso}" if self.journal else rf"^{iso}"
+        raw = pl.col("raw")
+        df = lines.filter(~raw.str.contains(cl.HAS_ANSI)).with_columns(
+            head=raw.str.extract(start, 0), stamp=raw.str.extract(start, 1)
+        )
+        df = df.filter(pl.col("head").is_not_null()).select(
+            "line",
+            ts=parse_iso(pl.col("stamp")),
+            message=raw.str.slice(pl.col("head").str.len_chars()),
+        )
+        df = df.filter(pl.col("ts").is_not_null() & ~pl.col("message").str.contains(NOT_PLAIN))
+        return df.select("line", *session_fields(pl.col("message")), "ts")
+
+
+def _pairs(sessions: pl.DataFrame) -> pl.DataFrame:
+    both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
+    return (
+        sessions.filter(both)
+        .unique(["session_id", "session_key"], keep="first", maintain_order=True)
+        .select("line", "session_id", "session_key")
+    )
+
+
+def tally(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Per (key, id): line count, first and last time (TALLY_SCHEMA)."""
+    named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
+    return (
+        sessions.filter(named)
+        .group_by("session_key", "session_id")
+        .agg(events=pl.len().cast(pl.UInt32), first=pl.col("ts").min(), last=pl.col("ts").max())
+        .select(list(TALLY_SCHEMA))
+    )
+
+
+def merge_tallies(tallies: list[pl.DataFrame]) -> pl.DataFrame:
+    """Sum the counts, keep the earliest first and latest last of each (key, id)."""
+    frames = [t for t in tallies if t.height]
+    if not frames:
+        return pl.DataFrame(schema=TALLY_SCHEMA)
+    return (
+        pl.concat(frames, how="vertical_relaxed")
+        .group_by("session_key", "session_id")
+        .agg(pl.col("events").cast(pl.Int64).sum(), pl.col("first").min(), pl.col("last").max())
+        .filter(pl.col("events") > 0)
+        .with_columns(pl.col("events").cast(pl.UInt32))
+        .sort("session_key", "session_id", nulls_last=True)
+        .select(list(TALLY_SCHEMA))
+    )
+
+
+def merge_pairs(blocks: list[pl.DataFrame], path: str) -> pl.DataFrame:
+    """The first line of each (id, key) pair over the blocks, with `file` (PAIR_SCHEMA)."""
+    frames = [b for b in blocks if b.height]
+    if not frames:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    found = pl.concat(frames).unique(
+        ["session_id", "session_key"], keep="first", maintain_order=True
+    )
+    return found.select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
