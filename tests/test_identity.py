@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from triage.events import EVENT_SCHEMA, PARSED_SCHEMA, conform
-from triage.identity import identify
+from triage.identity import PAIR_SCHEMA, identify
 from triage.parsers import parse
 
 KEY = "agent:main:discord:channel:1506258704541159484"
@@ -93,6 +93,29 @@ def test_session_falls_back_to_the_id_and_learns_keys_across_files() -> None:
         {"message": "stalled session: sessionId=s9 sessionKey=agent:k:main", "file": "b"},
     )
     assert identify(events)["session"].to_list() == ["agent:k:main", "s7", "agent:k:main"]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        # a pair from a tallied line teaches the key
+        ([("a", 5, "s7", "agent:k:x")], ["agent:k:main", "agent:k:x", "agent:k:main"]),
+        # the first pair in file order wins: a tallied line before the event's own pair
+        ([("b", 1, "s9", "agent:k:early")], ["agent:k:early", "s7", "agent:k:main"]),
+        # ... and after it loses
+        ([("b", 9, "s9", "agent:k:late")], ["agent:k:main", "s7", "agent:k:main"]),
+    ],
+)
+def test_tallied_pairs_take_their_place_in_file_order(
+    pairs: list[tuple[str, int, str, str]], expected: list[str]
+) -> None:
+    events = frame(
+        {"message": "embedded run start: sessionId=s9", "file": "a"},
+        {"message": "embedded run start: sessionId=s7", "file": "a"},
+        {"message": "stalled session: sessionId=s9 sessionKey=agent:k:main", "file": "b"},
+    )
+    table = pl.DataFrame(pairs, schema=PAIR_SCHEMA, orient="row")
+    assert identify(events, table)["session"].to_list() == expected
 
 
 def test_epoch_counts_restarts_per_file() -> None:

@@ -9,9 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage.errors import TriageError
+from triage.findings import SessionSummary
+from triage.identity import identify, learnt_keys, with_session
 from triage.parsers import parse
 from triage.parsers.base import ParseOptions
 from triage.parsers.journal_short import MODES
+from triage.pipeline import summarize_sessions
 
 LINE_PARTS = [
     "May 19 13:43:45 casper node[963591]:",
@@ -87,3 +90,52 @@ def _summary(data: bytes, options: ParseOptions) -> tuple[int, ...] | None:
         except TriageError:
             return None
     return (s.lines, s.events, s.continuations, s.noise, s.unparsed)
+
+
+JOURNAL = ["2026-05-19T13:43:45+00:00 h node[1]: ", "2026-05-19T13:43:46+00:00 h node[1]: ", ""]
+GATEWAY = ["2026-05-19T13:43:45.077+00:00 ", "2026-05-19T13:43:44.5Z ", "13:43:45 ", ""]
+PREFIX = [
+    "[agent/embedded] ",
+    "info gw {sessionKey=agent:main:z} ",
+    "subsystem=x: ",
+    "\x1b[31m",
+    "",
+]
+BODY = [
+    "sessionId=s1 ",
+    "sessionId=s2 ",
+    "sessionKey=agent:main:a ",
+    "lane=session:agent:main:b ",
+    "key=agent:main:c ",
+    "/x/sessions/s3.jsonl.lock ",
+    "sessionId=xxx ",
+    "keepme ",
+    ": ",
+]
+session_line = st.tuples(
+    st.sampled_from(JOURNAL),
+    st.sampled_from(GATEWAY),
+    st.sampled_from(PREFIX),
+    st.lists(st.sampled_from(BODY), max_size=4).map("".join),
+).map("".join)
+session_logs = st.lists(session_line | st.just("    at x (a.js:1:1)"), max_size=12).map(
+    lambda lines: "\n".join(lines).encode()
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=session_logs)
+def test_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
+    full = _sessions(data, ParseOptions(input_format="journal-short-iso"))
+    kept = _sessions(data, ParseOptions(input_format="journal-short-iso", keep=("keepme",)))
+    assert kept == full
+
+
+def _sessions(data: bytes, options: ParseOptions) -> tuple[SessionSummary, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.log"
+        path.write_bytes(data)
+        result = parse(str(path), options)
+    events = identify(result.events, result.pairs)
+    tally = with_session(result.tally, learnt_keys(events, result.pairs))
+    return summarize_sessions(events, [], tally)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ import pytest
 from triage.errors import Location, ParseError
 from triage.parsers import FORMATS, detect, parse
 from triage.parsers.base import ParseOptions
-from triage.parsers.reader import head_lines, open_source
+from triage.parsers.reader import SEPARATORS, head_lines, open_source
 
+SEPARATORS_ALL = [ord(s) for s in SEPARATORS]
 SEED_KEY = "agent:main:discord:channel:1506258704541159484"
 LOCK = "/home/casper/.openclaw/agents/main/sessions/49e71c56-dcbc-40ab-be04-4a92fd2230be.jsonl.lock"
 
@@ -117,10 +119,19 @@ def test_unreadable_inputs(tmp_path: Path, setup: str, message: str) -> None:
     assert info.value == ParseError(message, Location(path))
 
 
-def test_binary_input_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, bytes(range(32)) * 100)
-    with pytest.raises(ParseError, match="looks binary"):
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes(range(32)) * 100,  # control bytes
+        bytes((i * 73 + 41) % 256 for i in range(20000)),  # every byte value, mostly not UTF-8
+        b"May 19 13:43:45 h x[1]: " + bytes(SEPARATORS_ALL) + b"\n",  # every separator in a line
+    ],
+)
+def test_binary_input_is_refused_in_one_line(tmp_path: Path, data: bytes) -> None:
+    path = write(tmp_path, data)
+    with pytest.raises(ParseError, match="looks binary") as info:
         parse(path)
+    assert "\n" not in str(info.value)
 
 
 def test_strict_stops_at_the_first_unparsed_line(tmp_path: Path) -> None:
@@ -274,3 +285,43 @@ def test_blocks_smaller_than_lines_change_nothing(
     small = parse(str(data / "seed-paste.txt"))
     assert small.summary == whole.summary
     assert small.events.equals(whole.events)
+
+
+def iso_line(second: int, body: str) -> str:
+    stamp = f"2026-05-19T13:43:{second:02d}"
+    return f"{stamp}+00:00 h node[1]: {stamp}.500+00:00 [agent/embedded] {body}"
+
+
+TALLY_INPUT = "\n".join(
+    [
+        iso_line(1, "run start: sessionId=s1 sessionKey=agent:main:a"),  # tallied, teaches a pair
+        iso_line(2, "run end: sessionId=s1"),  # tallied
+        iso_line(3, "keepme: sessionId=s1"),  # kept: a keep literal
+        "\x1b[31m" + iso_line(4, "run end: sessionId=s1"),  # kept: ANSI, not tallied exactly
+        "2026-05-19T13:43:05+00:00 h node[1]: no gateway stamp sessionId=s2",  # kept: journal ts
+        iso_line(6, "lane task done: lane=session:agent:main:b"),  # tallied, key only
+        iso_line(7, "run end: sessionId=<session>"),  # a placeholder: tallies nothing
+        iso_line(8, "quiet"),  # the last entry: kept as the end-time sentinel
+    ]
+).encode()
+
+
+def test_prefilter_tallies_the_session_lines_it_skips(tmp_path: Path) -> None:
+    result = parse(write(tmp_path, TALLY_INPUT + b"\n"), ParseOptions(keep=("keepme",)))
+    assert result.events["line"].to_list() == [3, 4, 5, 8]
+    assert result.pairs.rows() == [(result.summary.path, 1, "s1", "agent:main:a")]
+    at = [datetime(2026, 5, 19, 13, 43, s, 500000, tzinfo=UTC) for s in (1, 2, 6)]
+    assert result.tally.rows() == [
+        ("agent:main:a", "s1", 1, at[0], at[0]),
+        ("agent:main:b", None, 1, at[2], at[2]),
+        (None, "s1", 1, at[1], at[1]),
+    ]
+    assert accounts(result.summary) == (8, 8, 0, 0, 0)
+
+
+def test_a_tallied_last_entry_becomes_an_event_and_leaves_the_tally(tmp_path: Path) -> None:
+    data = TALLY_INPUT + b"\n" + iso_line(9, "run end: sessionId=s1").encode() + b"\n"
+    result = parse(write(tmp_path, data), ParseOptions(keep=("keepme",)))
+    assert result.events["line"].to_list() == [3, 4, 5, 9]
+    assert (None, "s1") in {(k, i) for k, i, *_ in result.tally.rows()}
+    assert result.tally.filter(result.tally["session_id"] == "s1")["events"].sum() == 2

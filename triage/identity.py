@@ -86,13 +86,22 @@ def _with_fields(events: pl.DataFrame) -> pl.DataFrame:
     return indexed.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
-def session_fields(msg: pl.Expr) -> list[pl.Expr]:
-    """`session_key` and `session_id` of a message (placeholders null), as `identify` reads them."""
-    fields = {e.meta.output_name(): e for e in _key_id_fields(msg)}
-    lane_key = _lane_key(fields["lane"])
-    key = pl.coalesce(lane_key, fields["key_kv"], fields["key_agent"])
-    ident = pl.coalesce(fields["id_kv"], fields["id_path"], fields["id_bare"])
-    return [_real_value(key).alias("session_key"), _real_value(ident).alias("session_id")]
+def session_fields(df: pl.DataFrame, paths: bool = True) -> pl.DataFrame:
+    """`df` (with `message`) plus `session_key` and `session_id` as `identify` reads them.
+
+    `paths=False` skips the lock-path regexes, for messages known to hold no `.jsonl`.
+    """
+    fields = _key_id_fields(pl.col("message"))
+    if not paths:
+        fields = [f for f in fields if f.meta.output_name() not in ("id_path", "id_bare")]
+    found = df.with_columns(fields)
+    names = {f.meta.output_name() for f in fields}
+    ids = [name for name in ("id_kv", "id_path", "id_bare") if name in names]
+    found = found.with_columns(
+        session_key=pl.coalesce(_lane_key(pl.col("lane")), "key_kv", "key_agent"),
+        session_id=pl.coalesce(ids),
+    )
+    return found.with_columns(_real("session_key"), _real("session_id")).drop(*names)
 
 
 def _key_id_fields(msg: pl.Expr) -> list[pl.Expr]:

@@ -18,7 +18,7 @@ import polars as pl
 from triage.errors import Location, ParseError
 from triage.events import PARSED_SCHEMA, conform
 from triage.findings import InputSummary
-from triage.identity import MARKERS, PAIR_SCHEMA
+from triage.identity import PAIR_SCHEMA
 from triage.parsers import classify as cl
 from triage.parsers import (
     gateway_file,
@@ -30,6 +30,7 @@ from triage.parsers import (
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
 from triage.parsers.reader import Source, head_lines, map_blocks, open_source, read_lines
 from triage.parsers.tally import (
+    MARKED,
     TALLY_SCHEMA,
     Prefilter,
     Widths,
@@ -134,9 +135,10 @@ def _read_for_mode(
         lines, total = read_lines(source)
         return Reading(lines, total, widths(lines))
     prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None)
-    blocks, total = map_blocks(source, prefilter.block)
+    numbered, total = map_blocks(source, prefilter.block)
+    blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
-    lines = pl.concat(frames) if frames else blocks[0].lines if blocks else _no_lines()
+    lines = pl.concat(frames) if frames else _no_lines()
     tallies = [b.tally for b in blocks]
     extra = _parents(source, mode, lines)
     last = next((b.last for b in reversed(blocks) if b.last.height), None)
@@ -146,7 +148,7 @@ def _read_for_mode(
         extra = pl.concat([extra, last.select("line", "raw")]).unique("line")
     if extra.height:
         # Re-read lines become events: take them out of the tally.
-        marked = extra.filter(pl.col("raw").str.contains_any(list(MARKERS)))
+        marked = extra.filter(pl.col("raw").str.contains(MARKED))
         untally = tally(prefilter.sessions(marked)).with_columns(-pl.col("events").cast(pl.Int64))
         tallies.append(untally)
         lines = pl.concat([lines, extra]).unique("line").sort("line")

@@ -123,17 +123,22 @@ def _in_memory(path: str, data: bytes, mtime: datetime | None) -> Source:
     return Source(path, data, data[:HEAD_BYTES], mtime, data.endswith(b"\n") or not data)
 
 
+BINARY_HINT = (
+    "looks binary, not a text log; for a journal file use `journalctl --file <file> -o "
+    "short-iso` (or -o json) and pass that output"
+)
+
+
 def _check_text(path: str, head: bytes) -> None:
-    """Refuse inputs that are mostly control bytes: a log is text (NULs inside lines are fine)."""
+    """Refuse inputs that are mostly control bytes or not UTF-8: a log is text (NULs inside
+    lines and a few stray bytes are fine)."""
     if not head:
         return
     control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13, 27))
-    if control / len(head) > BINARY_SHARE:
-        raise ParseError(
-            "looks binary, not a text log; for a journal file use `journalctl --file "
-            "<file> -o short-iso` (or -o json) and pass that output",
-            Location(path),
-        )
+    text = head.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - head.count("\ufffd".encode())
+    if control / len(head) > BINARY_SHARE or invalid / max(len(text), 1) > BINARY_SHARE:
+        raise ParseError(BINARY_HINT, Location(path))
 
 
 def head_lines(source: Source, limit: int = 200) -> list[str]:
@@ -148,9 +153,10 @@ def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFram
     Returns the frame in file order and the total number of physical lines.
     """
     if keep is None:
-        frames, total = map_blocks(source, lambda frame: frame)
+        blocks, total = map_blocks(source, lambda frame: frame)
     else:
-        frames, total = map_blocks(source, lambda frame: copied(frame.filter(keep)))
+        blocks, total = map_blocks(source, lambda frame: copied(frame.filter(keep)))
+    frames = [numbered(frame, before) for before, frame in blocks if frame.height]
     if not frames:
         return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), total
     return (pl.concat(frames) if len(frames) > 1 else frames[0]), total
@@ -161,35 +167,48 @@ def copied(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.concat_str(pl.col("raw"), pl.lit("")))
 
 
-def map_blocks(source: Source, work: Callable[[pl.DataFrame], T]) -> tuple[list[T], int]:
-    """Apply `work` to each block's lines frame (`line` numbered across the input, `raw`).
+def numbered(frame: pl.DataFrame, before: int) -> pl.DataFrame:
+    """A block's frame with `line` counted from the input's start (`before` lines precede it)."""
+    return frame.with_columns((pl.col("line") + before).cast(pl.UInt32)) if before else frame
+
+
+def map_blocks(
+    source: Source, work: Callable[[pl.DataFrame], T]
+) -> tuple[list[tuple[int, T]], int]:
+    """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`).
 
     Blocks are split and worked on by `WORKERS` threads (polars releases the GIL), at most
     `WORKERS + 1` blocks in flight, so memory follows the block size, not the input. Returns
-    the results in block order and the total number of physical lines.
+    each block's result with the number of lines before the block, and the total line count.
     """
-    results: list[T] = []
-    pending: deque[Future[T]] = deque()
+    results: list[tuple[int, T]] = []
+    pending: deque[Future[tuple[int, T]]] = deque()
     total = 0
+
+    def collect(future: Future[tuple[int, T]]) -> None:
+        nonlocal total
+        height, result = future.result()
+        results.append((total, result))
+        total += height
+
     with ThreadPoolExecutor(WORKERS) as pool:
         for piece in source.pieces():
-            lines = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
-            pending.append(pool.submit(_work, piece, total, source.path, work))
-            total += lines
+            pending.append(pool.submit(_work, piece, source.path, work))
             while len(pending) > WORKERS:
-                results.append(pending.popleft().result())
-        results.extend(future.result() for future in pending)
+                collect(pending.popleft())
+        while pending:
+            collect(pending.popleft())
     return results, total
 
 
-def _work(piece: bytes, before: int, path: str, work: Callable[[pl.DataFrame], T]) -> T:
-    frame = _split(piece, path).with_row_index("line", offset=before + 1)
-    return work(frame.with_columns(pl.col("line").cast(pl.UInt32)))
+def _work(piece: bytes, path: str, work: Callable[[pl.DataFrame], T]) -> tuple[int, T]:
+    """One block: split it into lines (one row per line, so the height is its line count)."""
+    frame = _split(piece, path)
+    return frame.height, work(frame.with_row_index("line", offset=1))
 
 
 def _split(piece: bytes, path: str) -> pl.DataFrame:
     """One block as a `raw` column, one row per line."""
-    error: Exception | None = None
     for separator in SEPARATORS:
         try:
             return pl.read_csv(
@@ -201,8 +220,7 @@ def _split(piece: bytes, path: str) -> pl.DataFrame:
                 schema={"raw": pl.String},
                 encoding="utf8-lossy",
             )
-        except (pl.exceptions.ShapeError, pl.exceptions.ComputeError) as exc:
-            error = exc
-        except pl.exceptions.SchemaError as exc:
-            error = exc
-    raise ParseError(f"cannot split into lines ({error}); is it text?", Location(path))
+        except (pl.exceptions.ShapeError, pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            continue  # the separator occurs in a line: try a rarer one
+    # Every candidate separator byte occurs in some line: no text log is like that.
+    raise ParseError(BINARY_HINT, Location(path))

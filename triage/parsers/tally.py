@@ -22,7 +22,7 @@ import polars as pl
 from triage.events import UTC_US
 from triage.identity import MARKERS, PAIR_SCHEMA, session_fields
 from triage.parsers import classify as cl
-from triage.parsers.reader import copied
+from triage.parsers.reader import copied, numbered
 from triage.timeinfer import parse_iso
 
 TALLY_SCHEMA: dict[str, pl.DataType] = {
@@ -34,6 +34,7 @@ TALLY_SCHEMA: dict[str, pl.DataType] = {
 }
 ENDINGS = 3
 """Distinct line endings at the top width worth remembering (the cut note needs three)."""
+MARKED = "|".join(re.escape(m) for m in MARKERS)
 NOT_PLAIN = r"^(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
 
 
@@ -91,6 +92,16 @@ class Block:
     """The block's last entry line (`line`, `raw`, `kept`), or no row."""
     widths: Widths
 
+    def numbered(self, before: int) -> Block:
+        """The block with its `line` columns counted from the input's start."""
+        return Block(
+            lines=numbered(self.lines, before),
+            pairs=numbered(self.pairs, before),
+            tally=self.tally,
+            last=numbered(self.last, before),
+            widths=self.widths,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Prefilter:
@@ -107,7 +118,7 @@ class Prefilter:
         literals = "|".join(re.escape(k) for k in self.keep) if self.keep else "$^"
         df = frame.with_columns(hard=raw.str.contains(self.hard_start).fill_null(False))
         df = df.with_columns(skip=pl.col("hard") & ~raw.str.contains(literals).fill_null(False))
-        marked = df.filter(pl.col("skip") & raw.str.contains_any(list(MARKERS)))
+        marked = df.filter(pl.col("skip") & raw.str.contains(MARKED))
         sessions = self.sessions(marked.select("line", "raw"))
         untallied = marked.filter(~pl.col("line").is_in(sessions["line"].implode()))["line"]
         df = df.with_columns(kept=~pl.col("skip") | pl.col("line").is_in(untallied.implode()))
@@ -122,19 +133,24 @@ class Prefilter:
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
         """The tallyable lines among `lines` (`line`, `raw`): `line`, key, id and `ts`."""
-        iso = rf"({cl.ISO})(?: |$)(?:{cl.TAG}(?: |$))?"
-        start = rf"^(?:[^:]|:[^ ])*: {iso}" if self.journal else rf"^{iso}"
         raw = pl.col("raw")
-        df = lines.filter(~raw.str.contains(cl.HAS_ANSI)).with_columns(
-            head=raw.str.extract(start, 0), stamp=raw.str.extract(start, 1)
+        plain = lines.filter(~raw.str.contains(cl.HAS_ANSI))
+        # The body: after the first `: ` of a journald line (as the parser splits it).
+        body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
+        df = plain.select("line", body=body)
+        head = rf"^{cl.ISO}(?: |$)(?:{cl.TAG}(?: |$))?"
+        df = df.with_columns(head=pl.col("body").str.extract(head, 0)).filter(
+            pl.col("head").is_not_null()
         )
-        df = df.filter(pl.col("head").is_not_null()).select(
+        df = df.select(
             "line",
-            ts=parse_iso(pl.col("stamp")),
-            message=raw.str.slice(pl.col("head").str.len_chars()),
+            ts=parse_iso(pl.col("head").str.extract(rf"^{cl.ISO}", 0)),
+            message=pl.col("body").str.slice(pl.col("head").str.len_chars()),
         )
         df = df.filter(pl.col("ts").is_not_null() & ~pl.col("message").str.contains(NOT_PLAIN))
-        return df.select("line", *session_fields(pl.col("message")), "ts")
+        paths = pl.col("message").str.contains(".jsonl", literal=True)
+        parts = [session_fields(df.filter(paths)), session_fields(df.filter(~paths), paths=False)]
+        return pl.concat(parts).sort("line").select("line", "session_key", "session_id", "ts")
 
 
 def _pairs(sessions: pl.DataFrame) -> pl.DataFrame:
