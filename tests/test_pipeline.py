@@ -55,3 +55,26 @@ def test_nothing_fires_on_the_healthy_sample(rules: object) -> None:
     assert report.findings == ()
     (summary,) = report.inputs
     assert summary.unparsed == 0
+
+
+def test_export_binary_field_whose_length_prefix_holds_a_newline(tmp_path: Path) -> None:
+    import struct
+
+    from triage.parsers import parse
+
+    message = b"line one\n2"  # 10 bytes: the little-endian length prefix starts with b"\n"
+    data = (
+        b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1779198317707000\nSYSLOG_IDENTIFIER=node\n_PID=7\n"
+        + b"MESSAGE\n"
+        + struct.pack("<Q", len(message))
+        + message
+        + b"\n\n__CURSOR=s=2\n__REALTIME_TIMESTAMP=1779198318000000\nMESSAGE=hello\n\n"
+    )
+    path = tmp_path / "journal.export"
+    path.write_bytes(data)
+    result = parse(str(path))
+    assert result.summary.format == "journal-export"
+    assert result.events["message"].to_list() == ["line one\n2", "hello"]
+    summary = result.summary
+    classes = summary.events + summary.continuations + summary.noise + summary.unparsed
+    assert summary.lines == classes == data.count(b"\n")

@@ -97,7 +97,13 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         raise ParseError(f"unknown input format {name!r}; choose one of {known}", Location(path))
     ctx = Context(path=path, options=options, mtime=source.mtime)
     mode = journal_short.MODE_BY_NAME.get(name)
-    if mode is None:
+    if name == journal_export.FORMAT.name:
+        # Export fields can be binary with a length prefix (and newlines inside): read bytes.
+        data = source.data if source.data is not None else _read_bytes(path)
+        parsed, skipped = journal_export.parse_export_bytes(data, path, options), 0
+        total = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        reading = Reading(_no_lines(), total, widths(_no_lines()))
+    elif mode is None:
         lines, total = read_lines(source)
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0
         reading = Reading(lines, total, widths(lines))
@@ -160,6 +166,14 @@ def _read_for_mode(
         pairs=merge_pairs([b.pairs for b in blocks], source.path),
         tally=merge_tallies(tallies),
     )
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ParseError(f"cannot read: {error.strerror}", Location(path)) from None
 
 
 def _no_lines() -> pl.DataFrame:
