@@ -110,3 +110,18 @@ def test_formats_lists_every_registered_format_with_an_example() -> None:
     names = [line.split()[0] for line in result.stdout.splitlines() if line[:1].strip()]
     assert names == list(FORMATS)
     assert result.stdout.count("e.g. ") == len(FORMATS)
+
+
+def test_unknown_set_param_is_one_error_without_follow_on_errors() -> None:
+    result = invoke("analyze", str(SEED), "--set", "compaction-lock-leak.nope=3")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "triage: --set: compaction-lock-leak.nope: unknown param 'nope'; "
+        "params: min_failures, window"
+    ]
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    result = invoke("analyze", str(SEED), "--tz", "Mars/Olympus")
+    assert result.exit_code == 2
+    assert "not an IANA time zone" in result.stderr

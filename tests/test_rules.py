@@ -206,12 +206,12 @@ def test_bad_overrides_name_the_set_option() -> None:
         load_rule_text(GOOD, "good.toml", {"min": "many", "colour": "red"})
     assert str(raised.value).splitlines() == [
         "--set: --set good.min=many: expected a int like 2",
-        "--set: --set good.colour: unknown param 'colour'; params: min, wait",
+        "--set: good.colour: unknown param 'colour'; params: min, wait",
     ]
 
 
 def test_overrides_for_an_unknown_rule_are_errors() -> None:
-    with pytest.raises(RuleErrors, match=r"--set nosuch.x: unknown rule 'nosuch'"):
+    with pytest.raises(RuleErrors, match=r"--set: nosuch.x: unknown rule 'nosuch'"):
         load_rules(overrides={"nosuch.x": "1"})
 
 

@@ -80,6 +80,21 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return result
 
 
+def _zone(name: str | None) -> str | None:
+    """Check `--tz` names an IANA zone, so a typo fails instead of silently meaning UTC."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TriageError(
+            f"--tz {name!r} is not an IANA time zone; use a name like Europe/Paris or UTC"
+        ) from None
+    return name
+
+
 def _fail_on(value: str | None) -> Any:
     from triage.findings import Severity
 
@@ -137,7 +152,7 @@ def analyze(
     fmt = _pick_format(format, output)
     threshold = _fail_on(fail_on)
     ruleset = load_rules(rules_dirs or (), overrides=_parse_sets(sets or []))
-    options = ParseOptions(year=year, tz=tz, input_format=input_format, strict=strict)
+    options = ParseOptions(year=year, tz=_zone(tz), input_format=input_format, strict=strict)
     with ProgressBar.maybe(paths, forced=progress) as bar:
         report = pipeline.run(
             paths, rules=ruleset, parse_options=options, generated_at=generated_at, progress=bar

@@ -232,7 +232,7 @@ class ValueChecker:
             if name not in params:
                 known = ", ".join(sorted(params)) or "none"
                 self.errors.append(RuleError(
-                    f"--set {Path(self.path).stem}.{name}: unknown param {name!r}; params: {known}",
+                    f"{Path(self.path).stem}.{name}: unknown param {name!r}; params: {known}",
                     Location("--set"),
                 ))  # fmt: skip
                 continue

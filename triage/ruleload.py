@@ -62,6 +62,7 @@ def load_all(
     """Load every `*.toml` of the folders in order (a later one overrides by id), all errors."""
     by_id: dict[str, Rule] = {}
     errors: list[RuleError] = []
+    broken: set[str] = set()  # ids of files that failed: no follow-on "unknown rule" errors
     for folder in folders:
         if not folder.is_dir():
             errors.append(RuleError("not a folder of rule files (*.toml)", Location(str(folder))))
@@ -74,23 +75,24 @@ def load_all(
                 rule = load_rule(path, mine)
             except RuleErrors as bad:
                 errors.extend(bad.errors)
+                broken.add(path.stem)
                 continue
             by_id[rule.id] = rule  # a later folder overrides an earlier one by id
-    errors.extend(check_links(overrides, by_id, errors))
+    errors.extend(check_links(overrides, by_id, broken))
     return list(by_id.values()), errors
 
 
 def check_links(
-    overrides: Mapping[str, str], rules: Mapping[str, Rule], errors: Sequence[RuleError]
+    overrides: Mapping[str, str], rules: Mapping[str, Rule], broken: set[str]
 ) -> list[RuleError]:
-    """Errors for `--set` on unknown rules and `explained_by` naming unknown rules."""
+    """Errors for `--set` on unknown rules and `explained_by` naming unknown rules (rules whose
+    file failed to load are not unknown: their own errors are already listed)."""
     found = []
-    broken = {Path(e.location.path).stem for e in errors if e.location}
     for key in sorted(overrides):
         rule_id = key.split(".", 1)[0]
         if rule_id not in rules and rule_id not in broken:
             known = ", ".join(sorted(rules))
-            message = f"--set {key}: unknown rule {rule_id!r}; known rules: {known}"
+            message = f"{key}: unknown rule {rule_id!r}; known rules: {known}"
             found.append(RuleError(message, Location("--set")))
     for rule in rules.values():
         for other in rule.explained_by:
