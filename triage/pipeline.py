@@ -43,9 +43,7 @@ def run(
     results: list[ParseResult] = []
     tick = progress or (lambda stage, done: None)
     for path in paths:
-        tick(f"reading {path}", 0)
-        results.append(parse(path, options))
-        tick(f"read {path}", input_size(path))
+        results.append(_parse_with_progress(path, options, tick))
     tick("identifying sessions", 0)
     pairs = _concat([r.pairs for r in results], PAIR_SCHEMA)
     events = identify(_concat([r.events for r in results]), pairs)
@@ -65,6 +63,22 @@ def run(
         spans=spans(events, findings),
         rules=tuple(sorted(rule.id for rule in rules.rules)),
     )
+
+
+def _parse_with_progress(path: str, options: ParseOptions, tick: Progress) -> ParseResult:
+    """Parse one input, advancing the bar per block read (by the rest at the end, for readers
+    that do not report blocks)."""
+    done = 0
+
+    def advance(size: int) -> None:
+        nonlocal done
+        done += size
+        tick(f"reading {path}", size)
+
+    tick(f"reading {path}", 0)
+    result = parse(path, replace(options, progress=advance))
+    tick(f"read {path}", max(input_size(path) - done, 0))
+    return result
 
 
 def input_size(path: str) -> int:

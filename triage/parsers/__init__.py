@@ -11,6 +11,7 @@ are tallied (`ParseResult.pairs`, `ParseResult.tally`; see `triage.parsers.tally
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -108,7 +109,7 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0
         reading = Reading(lines, total, widths(lines))
     else:
-        reading = _read_for_mode(source, mode, options.keep)
+        reading = _read_for_mode(source, mode, options.keep, options.progress)
         lines, total = reading.lines, reading.total
         skipped = total - lines.height
         parsed = journal_short.parse_lines(lines, ctx, mode, reading.forced)
@@ -133,7 +134,10 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
 
 
 def _read_for_mode(
-    source: Source, mode: journal_short.Mode, keep: tuple[str, ...] | None
+    source: Source,
+    mode: journal_short.Mode,
+    keep: tuple[str, ...] | None,
+    progress: Callable[[int], None] | None = None,
 ) -> Reading:
     """All lines, or with `keep`: kept entries, non-entry lines, the parents they need, the
     last entry; the skipped session lines tallied."""
@@ -141,7 +145,7 @@ def _read_for_mode(
         lines, total = read_lines(source)
         return Reading(lines, total, widths(lines))
     prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None)
-    numbered, total = map_blocks(source, prefilter.block)
+    numbered, total = map_blocks(source, prefilter.block, progress)
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
     lines = pl.concat(frames) if frames else _no_lines()

@@ -21,6 +21,8 @@ class ParseOptions:
     """Force a format name from `FORMATS` instead of auto-detecting."""
     strict: bool = False
     """Fail with `ParseError` at the first unparsed line."""
+    progress: Callable[[int], None] | None = field(default=None, compare=False)
+    """Called with the bytes of each block read (a progress bar's advance); None for quiet."""
     keep: tuple[str, ...] | None = None
     """Literal prefilter: entries containing none of these need not be returned as events
     (they are still counted). None keeps every entry."""

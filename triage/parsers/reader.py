@@ -173,7 +173,9 @@ def numbered(frame: pl.DataFrame, before: int) -> pl.DataFrame:
 
 
 def map_blocks(
-    source: Source, work: Callable[[pl.DataFrame], T]
+    source: Source,
+    work: Callable[[pl.DataFrame], T],
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[tuple[int, T]], int]:
     """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`).
 
@@ -182,22 +184,24 @@ def map_blocks(
     each block's result with the number of lines before the block, and the total line count.
     """
     results: list[tuple[int, T]] = []
-    pending: deque[Future[tuple[int, T]]] = deque()
+    pending: deque[tuple[int, Future[tuple[int, T]]]] = deque()
     total = 0
 
-    def collect(future: Future[tuple[int, T]]) -> None:
+    def collect(size: int, future: Future[tuple[int, T]]) -> None:
         nonlocal total
         height, result = future.result()
         results.append((total, result))
         total += height
+        if progress is not None:
+            progress(size)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         for piece in source.pieces():
-            pending.append(pool.submit(_work, piece, source.path, work))
+            pending.append((len(piece), pool.submit(_work, piece, source.path, work)))
             while len(pending) > WORKERS:
-                collect(pending.popleft())
+                collect(*pending.popleft())
         while pending:
-            collect(pending.popleft())
+            collect(*pending.popleft())
     return results, total
 
 
