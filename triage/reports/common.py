@@ -51,9 +51,21 @@ def _causes(findings: list[Finding]) -> tuple[Cause, ...]:
         return f.rule
 
     roots = [f for f in findings if root(f) == f.rule]
-    return tuple(
-        Cause(r, tuple(f for f in findings if f is not r and root(f) == r.rule)) for r in roots
-    )
+    symptoms: dict[int, list[Finding]] = {id(r): [] for r in roots}
+    for f in findings:
+        if root(f) != f.rule:  # each symptom once, under its own episode of the cause
+            owner = _episode([r for r in roots if r.rule == root(f)], f)
+            symptoms[id(owner)].append(f)
+    return tuple(Cause(r, tuple(symptoms[id(r)])) for r in roots)
+
+
+def _episode(causes: list[Finding], symptom: Finding) -> Finding:
+    """The cause finding a symptom belongs to: the last one that began at or before it (a
+    session can hold several episodes of one cause), else the first."""
+    if symptom.first is None:
+        return causes[0]
+    started = [c for c in causes if c.first is not None and c.first <= symptom.first]
+    return started[-1] if started else causes[0]
 
 
 def key_evidence(evidence: tuple[Evidence, ...], limit: int) -> tuple[Evidence, ...]:

@@ -16,6 +16,9 @@ from triage.reports.common import blocks, duration, headline, safe_text
 from triage.reports.json_report import iso
 
 EVIDENCE = 25
+EVIDENCE_BUDGET = 4000
+"""Evidence lines over the whole file: with many findings each shows fewer (at least 3), so a
+report on a busy 1 GB journal stays a few MB and opens fast."""
 """Evidence lines shown per finding; the rest are counted, not shown (keeps the file small)."""
 EVIDENCE_CHARS = 2000
 QUIET_SESSIONS = 200
@@ -37,6 +40,8 @@ def render(report: Report) -> str:
     """The report as one HTML file with inline CSS and JS and no network access."""
     axis = Axis.of(report)
     lanes = _lanes(report, axis)
+    ids = _finding_ids(report)
+    cap = evidence_cap(len(report.findings))
     context = {
         "headline": headline(report),
         "report": report,
@@ -44,7 +49,7 @@ def render(report: Report) -> str:
         "axis": axis,
         "ticks": axis.ticks(),
         "lanes": lanes,
-        "blocks": [_block_view(b.session, b.causes, _finding_ids(report)) for b in blocks(report)],
+        "blocks": [_block_view(b.session, b.causes, ids, cap) for b in blocks(report)],
         "near_misses": [_near_view(n) for n in report.near_misses],
         "quiet": _quiet_sessions(report),
         "severities": [(int(s), str(s)) for s in sorted(Severity)],
@@ -168,16 +173,21 @@ def _span_view(axis: Axis, s: Span) -> dict[str, str]:
     }
 
 
-def _block_view(session: str, causes: Any, ids: dict[int, str]) -> dict[str, Any]:
+def evidence_cap(findings: int) -> int:
+    """Evidence lines shown per finding when the report has `findings` findings."""
+    return max(3, min(EVIDENCE, EVIDENCE_BUDGET // max(findings, 1)))
+
+
+def _block_view(session: str, causes: Any, ids: dict[int, str], cap: int) -> dict[str, Any]:
     findings = [f for c in causes for f in (c.finding, *c.symptoms)]
     return {
         "session": session,
         "sev": max(int(f.severity) for f in findings),
-        "findings": [_finding_view(f, ids[id(f)]) for f in findings],
+        "findings": [_finding_view(f, ids[id(f)], cap) for f in findings],
     }
 
 
-def _finding_view(f: Finding, anchor: str) -> dict[str, Any]:
+def _finding_view(f: Finding, anchor: str, cap: int = EVIDENCE) -> dict[str, Any]:
     return {
         "anchor": anchor,
         "f": f,
@@ -188,8 +198,8 @@ def _finding_view(f: Finding, anchor: str) -> dict[str, Any]:
         "duration": duration(f.duration_seconds),
         "links": [r for r in f.explain.references if r.startswith(("https://", "http://"))],
         "texts": [r for r in f.explain.references if not r.startswith(("https://", "http://"))],
-        "evidence": [_evidence_view(e) for e in f.evidence[:EVIDENCE]],
-        "omitted": max(0, len(f.evidence) - EVIDENCE),
+        "evidence": [_evidence_view(e) for e in f.evidence[:cap]],
+        "omitted": max(0, len(f.evidence) - cap),
     }
 
 
