@@ -16,6 +16,7 @@ from triage.reports.common import blocks, duration, headline, safe_text
 from triage.reports.json_report import iso
 
 EVIDENCE = 25
+OPEN_EVIDENCE = 50
 EVIDENCE_BUDGET = 4000
 """Evidence lines over the whole file: with many findings each shows fewer (at least 3), so a
 report on a busy 1 GB journal stays a few MB and opens fast."""
@@ -43,6 +44,8 @@ def render(report: Report) -> str:
     ids = _finding_ids(report)
     cap = evidence_cap(len(report.findings))
     context = {
+        # Open evidence costs layout time: a report with many findings opens them on demand.
+        "open_evidence": len(report.findings) <= OPEN_EVIDENCE,
         "headline": headline(report),
         "report": report,
         "generated_at": iso(report.generated_at),
