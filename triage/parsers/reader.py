@@ -47,9 +47,15 @@ class Source:
     def pieces(self) -> Iterator[bytes]:
         """The input in blocks of about `CHUNK` bytes, each ending at a line end (but the last)."""
         if self.data is not None:
+            if len(self.data) <= CHUNK:  # one block: no 32 MB buffer for a small input
+                yield self.data
+                return
             yield from _blocks(io.BytesIO(self.data))
             return
         with open(self.path, "rb", buffering=0) as handle:
+            if os.fstat(handle.fileno()).st_size <= CHUNK:
+                yield handle.read()
+                return
             yield from _blocks(handle)
 
 
