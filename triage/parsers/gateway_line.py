@@ -9,13 +9,8 @@ from __future__ import annotations
 import polars as pl
 
 from triage.events import LEVEL_DTYPE
-
-ANSI = r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\[[0-9;]+m"
-"""CSI and OSC sequences, and the ESC-less `[90m` remnants (at least one digit, so `[main]`
-survives), LOG-FORMATS §1.10.7 and §2.3."""
-
-ISO_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
-"""The gateway's own ISO time: local with offset (`+00:00`) or UTC with `Z`."""
+from triage.parsers.classify import ANSI, ERROR_NAME
+from triage.parsers.classify import ISO as ISO_STAMP
 
 _CLOCK_STAMP = r"\d\d:\d\d:\d\d(?:\.\d{3})?"
 _GATEWAY_LINE = (
@@ -39,9 +34,6 @@ _LEVEL_WORDS: dict[str, str] = {
     "emerg": "fatal",
     "fatal": "fatal",
 }
-
-ERROR_NAME = r"[A-Z][A-Za-z0-9_$]*(?:Error|Exception)"
-"""An error class name (`SessionWriteLockTimeoutError`), as the text parsers read it."""
 
 
 def strip_ansi(expr: pl.Expr) -> pl.Expr:
@@ -72,8 +64,8 @@ def error_name(message: pl.Expr) -> pl.Expr:
     """`error="<Name>: …"`, else a message starting `<Name>`, else a `<Name>Error: ` inside."""
     return pl.coalesce(
         message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
-        message.str.extract(rf"^({ERROR_NAME})\b"),
-        message.str.extract(rf"\b({ERROR_NAME}): "),
+        message.str.extract(rf"^({ERROR_NAME})(?-u:\b)"),
+        message.str.extract(rf"(?-u:\b)({ERROR_NAME}): "),
     )
 
 

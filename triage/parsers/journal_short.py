@@ -19,6 +19,7 @@ from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Level, Sourc
 from triage.identity import MARKERS
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.gateway_line import error_name
 from triage.timeinfer import StampKind
 
 CLASSIC = r"[^\W\d_][^\s\d]{1,7} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})?"
@@ -168,7 +169,9 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
         source=_source(pl.col("stamp").is_not_null()).cast(SOURCE_DTYPE),
         unit=_unit(),
         error=_on_subset(
-            df, pl.col("message").str.contains_any(["Error", "Exception"]), _error_name()
+            df,
+            pl.col("message").str.contains_any(["Error", "Exception"]),
+            error_name(pl.col("message")),
         ),
     )
     return df.with_columns(level=_level())
@@ -287,16 +290,6 @@ def _unit() -> pl.Expr:
         pl.col("message").str.slice(0, 120).str.extract(UNIT)
     )
     return pl.coalesce(ident_unit, systemd_unit)
-
-
-def _error_name() -> pl.Expr:
-    """`error="<Name>: …"`, else a message starting `<Name>`, else a `<Name>Error: ` inside."""
-    message = pl.col("message")
-    return pl.coalesce(
-        message.str.extract(r'error="([A-Za-z_$][\w$]*)(?::|")'),
-        message.str.extract(rf"^({cl.ERROR_NAME})(?-u:\b)"),
-        message.str.extract(rf"(?-u:\b)({cl.ERROR_NAME}): "),
-    )
 
 
 def _level() -> pl.Expr:
