@@ -6,6 +6,8 @@ hits in time order through `Scan`. The semantics are documented in docs/rules.md
 
 from __future__ import annotations
 
+import bisect
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,12 +54,13 @@ def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Mat
             keyed.setdefault(hit.key, []).append(hit)
             if hit.around:
                 nearby.setdefault(hit.key, []).append(hit)
+    foreign = [replace(h, steps=frozenset(), around=frozenset()) for h in global_rows]
+    foreign.sort(key=lambda h: h.order)
+    orders = [h.order for h in foreign]
     matched = Matched()
     for key in sorted(keyed):
-        stream = _merge_global([h for h in keyed[key] if h.steps or h.withouts], global_rows, key)
         scan = _Scan(rule, key, ends, nearby.get(key, []))
-        for hit in stream:
-            scan.feed(hit)
+        _feed(scan, [h for h in keyed[key] if h.steps or h.withouts], foreign, orders)
         scan.finish()
         matched.findings += scan.matched.findings
         matched.rows += scan.matched.rows
@@ -66,11 +69,29 @@ def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Mat
     return matched
 
 
-def _merge_global(own: list[Hit], global_rows: list[Hit], key: str) -> list[Hit]:
-    foreign = [
-        replace(h, steps=frozenset(), around=frozenset()) for h in global_rows if h.key != key
-    ]
-    return sorted(own + foreign, key=lambda h: h.order)
+def _feed(
+    scan: _Scan, own: list[Hit], foreign: list[Hit], orders: list[tuple[bool, datetime, int]]
+) -> None:
+    """Feed the key's own hits and, in time order among them, the other keys' global-scope
+    hits (stripped of steps). A stripped hit only matters while a sequence is open (it can
+    break it or end an absence), so the stretches with none open are skipped by bisection:
+    the scan costs the key's hits, not keys x global hits."""
+    j = 0
+    for hit in sorted(own, key=lambda h: h.order):
+        if scan.run is None:
+            j = max(j, bisect.bisect_left(orders, hit.order))
+        while j < len(foreign) and foreign[j].order < hit.order:
+            if scan.run is None:
+                j = bisect.bisect_left(orders, hit.order, j)
+                break
+            if foreign[j].key != scan.key:
+                scan.feed(foreign[j])
+            j += 1
+        scan.feed(hit)
+    while j < len(foreign) and scan.run is not None:
+        if foreign[j].key != scan.key:
+            scan.feed(foreign[j])
+        j += 1
 
 
 class _Scan:

@@ -35,7 +35,17 @@ TALLY_SCHEMA: dict[str, pl.DataType] = {
 ENDINGS = 3
 """Distinct line endings at the top width worth remembering (the cut note needs three)."""
 MARKED = "|".join(re.escape(m) for m in MARKERS)
-NOT_PLAIN = r"^(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
+STRICT_ISO = (
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
+)
+"""`classify.ISO` with the fields in range: a stamp it accepts parses (bar a day past its
+month's end, which is tallied by its text order)."""
+STAMPED = rf"^{STRICT_ISO}(?: |$)"
+NOT_PLAIN_HEAD = (
+    rf"{STAMPED}(?:{cl.TAG}(?: |$))?(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
+)
+"""Messages the parser reads differently (an `openclaw logs` level or a `subsystem=` prefix)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +142,24 @@ class Prefilter:
         )
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """The tallyable lines among `lines` (`line`, `raw`): `line`, key, id and `ts`."""
+        """The tallyable lines among `lines` (`line`, `raw`): `line`, key, id and `stamp`.
+
+        `stamp` is the gateway's ISO stamp as text: `tally` orders stamps as strings within
+        groups of one length and offset and parses only each group's first and last.
+        """
         raw = pl.col("raw")
         plain = lines.filter(~raw.str.contains(cl.HAS_ANSI))
         # The body: after the first `: ` of a journald line (as the parser splits it).
         body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
-        df = plain.select("line", body=body)
-        head = rf"^{cl.ISO}(?: |$)(?:{cl.TAG}(?: |$))?"
-        df = df.with_columns(head=pl.col("body").str.extract(head, 0)).filter(
-            pl.col("head").is_not_null()
+        df = plain.select("line", message=body)
+        message = pl.col("message")
+        tallyable = message.str.contains(STAMPED) & ~message.str.contains(NOT_PLAIN_HEAD)
+        df = df.filter(tallyable).with_columns(
+            stamp=message.str.splitn(" ", 2).struct.field("field_0")
         )
-        df = df.select(
-            "line",
-            ts=parse_iso(pl.col("head").str.extract(rf"^{cl.ISO}", 0)),
-            message=pl.col("body").str.slice(pl.col("head").str.len_chars()),
-        )
-        df = df.filter(pl.col("ts").is_not_null() & ~pl.col("message").str.contains(NOT_PLAIN))
-        paths = pl.col("message").str.contains(".jsonl", literal=True)
+        paths = message.str.contains(".jsonl", literal=True)
         parts = [session_fields(df.filter(paths)), session_fields(df.filter(~paths), paths=False)]
-        return pl.concat(parts).sort("line").select("line", "session_key", "session_id", "ts")
+        return pl.concat(parts).sort("line").select("line", "session_key", "session_id", "stamp")
 
 
 def _pairs(sessions: pl.DataFrame) -> pl.DataFrame:
@@ -163,12 +172,22 @@ def _pairs(sessions: pl.DataFrame) -> pl.DataFrame:
 
 
 def tally(sessions: pl.DataFrame) -> pl.DataFrame:
-    """Per (key, id): line count, first and last time (TALLY_SCHEMA)."""
+    """Per (key, id): line count, first and last time (TALLY_SCHEMA).
+
+    Stamps of one length and one offset sort as text in time order, so only the first and
+    last of each such group are parsed (a few per session instead of one per line).
+    """
     named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
-    return (
+    stamp = pl.col("stamp")
+    groups = (
         sessions.filter(named)
+        .group_by("session_key", "session_id", stamp.str.len_bytes().alias("_n"), stamp.str.slice(-6).alias("_z"))
+        .agg(events=pl.len(), first=stamp.min(), last=stamp.max())
+    )
+    return (
+        groups.with_columns(first=parse_iso(pl.col("first")), last=parse_iso(pl.col("last")))
         .group_by("session_key", "session_id")
-        .agg(events=pl.len().cast(pl.UInt32), first=pl.col("ts").min(), last=pl.col("ts").max())
+        .agg(pl.col("events").sum().cast(pl.UInt32), pl.col("first").min(), pl.col("last").max())
         .select(list(TALLY_SCHEMA))
     )
 
