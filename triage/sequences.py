@@ -7,7 +7,6 @@ hits in time order through `Scan`. The semantics are documented in docs/rules.md
 from __future__ import annotations
 
 import bisect
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta

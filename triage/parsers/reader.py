@@ -28,9 +28,8 @@ HEAD_BYTES = 256 * 1024
 # columns and raises, and the next candidate is tried.
 SEPARATORS = ("\x1f", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x0e", "\x0f")
 BINARY_SHARE = 0.3
-CHUNK = 16 * 1024 * 1024
-import os as _os
-WORKERS = int(_os.environ.get("TRIAGE_WORKERS", "2"))
+CHUNK = 8 * 1024 * 1024
+WORKERS = 4
 T = TypeVar("T")
 
 

@@ -77,18 +77,22 @@ class Widths:
         )
 
 
-def widths(lines: pl.DataFrame) -> Widths:
-    """The width statistics of a lines frame (`raw`)."""
-    width = lines.select(n=pl.col("raw").str.len_chars()).drop_nulls()
-    if not width.height:
+def widths(lines: pl.DataFrame, width: pl.Series | None = None) -> Widths:
+    """The width statistics of a lines frame (`raw`); `width`: its `raw.str.len_chars()`."""
+    if width is None:
+        width = lines["raw"].str.len_chars()
+    known = width.len() - width.null_count()
+    if not known:
         return Widths()
-    top = int(width["n"].max())  # type: ignore[arg-type]
-    at_top = lines.filter(pl.col("raw").str.len_chars() == top).select(
-        chop=pl.col("raw").str.ends_with(">").sum(), end=pl.col("raw").str.slice(-12).unique()
+    top = int(width.max())  # type: ignore[arg-type]
+    at_top = lines.filter(width == top).select(
+        chop=pl.col("raw").str.ends_with(">").sum(),
+        end=pl.col("raw").str.slice(-12).unique(),
+        count=pl.len(),
     )
     ends = sorted(at_top["end"].to_list())[:ENDINGS]
-    count = lines.select((pl.col("raw").str.len_chars() == top).sum()).item()
-    return Widths(width.height, top, count, int(at_top["chop"][0]), frozenset(ends))
+    count = int(at_top["count"][0])
+    return Widths(known, top, count, int(at_top["chop"][0]), frozenset(ends))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,19 +130,26 @@ class Prefilter:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
         raw = pl.col("raw")
         literals = "|".join(re.escape(k) for k in self.keep) if self.keep else "$^"
-        df = frame.with_columns(hard=raw.str.contains(self.hard_start).fill_null(False))
-        df = df.with_columns(skip=pl.col("hard") & ~raw.str.contains(literals).fill_null(False))
-        marked = df.filter(pl.col("skip") & raw.str.contains(MARKED))
-        sessions = self.sessions(marked.select("line", "raw"))
-        untallied = marked.filter(~pl.col("line").is_in(sessions["line"].implode()))["line"]
-        df = df.with_columns(kept=~pl.col("skip") | pl.col("line").is_in(untallied.implode()))
-        last = df.filter("hard").tail(1).select("line", "raw", "kept")
+        # The scans over every line, in one select so that polars runs them side by side.
+        flags = frame.select(
+            hard=raw.str.contains(self.hard_start).fill_null(False),
+            literal=raw.str.contains(literals).fill_null(False),
+            marked=raw.str.contains(MARKED).fill_null(False),
+            width=raw.str.len_chars(),
+        )
+        skip = flags["hard"] & ~flags["literal"]
+        marked = frame.filter(skip & flags["marked"])
+        sessions = self.sessions(marked)
+        tallied = frame["line"].is_in(sessions["line"].implode())
+        kept = ~skip | (flags["marked"] & ~tallied)
+        hard = flags["hard"]
+        last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
         return Block(
-            lines=copied(df.filter("kept").select("line", "raw")),
+            lines=copied(frame.filter(kept)),
             pairs=_pairs(sessions),
             tally=tally(sessions),
             last=copied(last),
-            widths=widths(frame),
+            widths=widths(frame, flags["width"]),
         )
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
@@ -181,7 +192,12 @@ def tally(sessions: pl.DataFrame) -> pl.DataFrame:
     stamp = pl.col("stamp")
     groups = (
         sessions.filter(named)
-        .group_by("session_key", "session_id", stamp.str.len_bytes().alias("_n"), stamp.str.slice(-6).alias("_z"))
+        .group_by(
+            "session_key",
+            "session_id",
+            stamp.str.len_bytes().alias("_length"),
+            stamp.str.slice(-6).alias("_offset"),
+        )
         .agg(events=pl.len(), first=stamp.min(), last=stamp.max())
     )
     return (
