@@ -325,3 +325,28 @@ def test_a_tallied_last_entry_becomes_an_event_and_leaves_the_tally(tmp_path: Pa
     assert result.events["line"].to_list() == [3, 4, 5, 9]
     assert (None, "s1") in {(k, i) for k, i, *_ in result.tally.rows()}
     assert result.tally.filter(result.tally["session_id"] == "s1")["events"].sum() == 2
+
+
+def gateway_line(stamp: str, body: str) -> str:
+    return f"2026-05-19T13:00:00+00:00 h node[1]: {stamp} [agent/embedded] {body}"
+
+
+def test_tally_first_and_last_are_true_times_across_offsets_and_precisions(
+    tmp_path: Path,
+) -> None:
+    stamps = [
+        "2026-05-19T13:00:05+00:00",  # 13:00:05
+        "2026-05-19T15:00:01+02:00",  # 13:00:01: the earliest, though it sorts last as text
+        "2026-05-19T13:00:09.5Z",  # 13:00:09.5
+        "2026-05-19T13:00:09.25Z",  # earlier than .5 though longer
+        "2026-05-19T13:00:10Z",  # 13:00:10: the latest
+        "2026-05-19T13:00:07+0000",
+        "2026-05-19T13:61:00+00:00",  # minutes out of range: not a stamp, kept as an event
+    ]
+    lines = [gateway_line(s, "run end: sessionId=s1") for s in stamps]
+    data = "\n".join([*lines, gateway_line("2026-05-19T13:00:11Z", "quiet")]) + "\n"
+    result = parse(write(tmp_path, data.encode()), ParseOptions(keep=("keepme",)))
+    first = datetime(2026, 5, 19, 13, 0, 1, tzinfo=UTC)
+    last = datetime(2026, 5, 19, 13, 0, 10, tzinfo=UTC)
+    assert result.tally.rows() == [(None, "s1", 6, first, last)]
+    assert result.events["line"].to_list() == [7, 8]

@@ -196,7 +196,7 @@ def tally(sessions: pl.DataFrame) -> pl.DataFrame:
             "session_key",
             "session_id",
             stamp.str.len_bytes().alias("_length"),
-            stamp.str.slice(-6).alias("_offset"),
+            stamp.str.slice(19).str.strip_chars_start(".0123456789").alias("_offset"),
         )
         .agg(events=pl.len(), first=stamp.min(), last=stamp.max())
     )
