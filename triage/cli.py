@@ -165,15 +165,18 @@ def analyze(
 
 
 def _emit(report: Any, fmt: Any, output: Path | None, *, redact: bool, color: bool) -> None:
+    from triage.redact import redact_report
     from triage.reports import ReportFormat, render
 
+    if redact:  # once, so the file and the terminal summary share one set of pseudonyms
+        report = redact_report(report)
     if output is None:
-        text = render(report, fmt, redact=redact, color=color)
+        text = render(report, fmt, redact=False, color=color)
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    write_atomic(output, render(report, fmt, redact=redact, color=False))
+    write_atomic(output, render(report, fmt, redact=False, color=False))
     if fmt is not ReportFormat.TERMINAL:
-        summary = render(report, ReportFormat.TERMINAL, redact=redact, color=color)
+        summary = render(report, ReportFormat.TERMINAL, redact=False, color=color)
         typer.echo(summary, nl=not summary.endswith("\n"))
     typer.echo(f"triage: wrote {fmt} report to {output}", err=True)
 

@@ -24,10 +24,13 @@ class MaskingRule:
     """Pseudonym stem: `token` gives `<token-1>`, `<token-2>`..."""
     pattern: re.Pattern[str]
     """Must have a named group `value`: only that part of a match is replaced."""
+    hints: tuple[str, ...]
+    """Lower-case substrings one of which every match contains: a text holding none of them
+    is skipped without running the pattern (most log lines hold no secret)."""
 
 
-def _rule(kind: str, pattern: str, flags: int = 0) -> MaskingRule:
-    return MaskingRule(kind, re.compile(pattern, flags))
+def _rule(kind: str, hints: tuple[str, ...], pattern: str, flags: int = 0) -> MaskingRule:
+    return MaskingRule(kind, re.compile(pattern, flags), hints)
 
 
 # `key=value`, `key="value"` or JSON `"key": "value"`; a bare `key: value` is prose too often.
@@ -37,31 +40,50 @@ _SEP = r"(?:=\"?|\"\s*:\s*\")"
 # and a JWT after `Bearer` is one token. Values already in `<…>` form (a pseudonym, or a
 # placeholder the reporter typed) are never matched again.
 RULES: tuple[MaskingRule, ...] = (
-    _rule("token", r"(?<![\w-])(?P<value>sk-ant-[A-Za-z0-9_-]{8,})"),
-    _rule("token", r"(?<![\w-])(?P<value>sk-(?:proj-)?[A-Za-z0-9_-]{16,})"),
-    _rule("token", r"(?<![\w-])(?P<value>xox[abpr]-[A-Za-z0-9-]{8,})"),
-    _rule("token", r"(?<!\w)(?P<value>gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
-    _rule("token", r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
-    _rule("token", r"(?<![\w-])(?P<value>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[\w-]*)"),
-    _rule("token", r"\bBearer\s+(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE),
+    _rule("token", ("sk-ant-",), r"(?<![\w-])(?P<value>sk-ant-[A-Za-z0-9_-]{8,})"),
+    _rule("token", ("sk-",), r"(?<![\w-])(?P<value>sk-(?:proj-)?[A-Za-z0-9_-]{16,})"),
+    _rule("token", ("xox",), r"(?<![\w-])(?P<value>xox[abpr]-[A-Za-z0-9-]{8,})"),
     _rule(
         "token",
+        ("_",),
+        r"(?<!\w)(?P<value>gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
+    ),
+    _rule(
+        "token", ("akia", "asia"), r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"
+    ),
+    _rule(
+        "token",
+        ("eyj",),
+        r"(?<![\w-])(?P<value>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[\w-]*)",
+    ),
+    _rule("token", ("bearer",), r"\bBearer\s+(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE),
+    _rule(
+        "token",
+        ("token", "api", "secret"),
         r"\b[\w-]*(?:token|api[_-]?key|secret)" + _SEP + r"(?P<value>[^\s\"'&,;<>]{4,})",
         re.IGNORECASE,
     ),
     _rule(
         "password",
+        ("passw", "pwd"),
         r"\b(?:password|passwd|pwd)" + _SEP + r"(?P<value>[^\s\"'&,;<>]+)",
         re.IGNORECASE,
     ),
     _rule(
         "email",
+        ("@",),
         r"(?<![\w.+-])(?P<value>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b",
     ),
     # E.164 (`+16175551234`) or grouped (`+1 617-555-0123`); a leading `+` is required so that
     # pids, durations, Discord ids and epoch stamps stay, and `+00:00` offsets have a colon.
-    _rule("phone", r"(?<![\w+])(?P<value>\+\d{8,15}|\+\d{1,3}(?:[ .-]\d{2,5}){2,4})(?![\w:])"),
-    _rule("user", r"(?:/home/|/Users/|[A-Za-z]:\\Users\\)(?P<value>[^/\\\s<>\"':]+)"),
+    _rule(
+        "phone", ("+",), r"(?<![\w+])(?P<value>\+\d{8,15}|\+\d{1,3}(?:[ .-]\d{2,5}){2,4})(?![\w:])"
+    ),
+    _rule(
+        "user",
+        ("/home/", "/users/", "\\users\\"),
+        r"(?:/home/|/Users/|[A-Za-z]:\\Users\\)(?P<value>[^/\\\s<>\"':]+)",
+    ),
 )
 
 
@@ -72,6 +94,8 @@ class Redactor:
     rules: tuple[MaskingRule, ...] = RULES
     _seen: dict[tuple[str, str], str] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
+    _done: dict[str, str] = field(default_factory=dict)
+    """Texts already redacted (a value keeps its pseudonym, so the result never changes)."""
 
     def pseudonym(self, kind: str, value: str) -> str:
         """The stable placeholder for `value`, e.g. `<email-1>`."""
@@ -83,9 +107,16 @@ class Redactor:
 
     def text(self, s: str) -> str:
         """Return `s` with every secret replaced by its pseudonym."""
+        done = self._done.get(s)
+        if done is not None:
+            return done
+        out, low = s, s.lower()
         for rule in self.rules:
-            s = rule.pattern.sub(functools.partial(self._mask, rule.kind), s)
-        return s
+            if any(hint in low for hint in rule.hints):
+                out = rule.pattern.sub(functools.partial(self._mask, rule.kind), out)
+                low = out.lower()
+        self._done[s] = out
+        return out
 
     def _mask(self, kind: str, match: re.Match[str]) -> str:
         value = match.group("value")

@@ -40,9 +40,12 @@ def rank(finding: Finding) -> tuple[int, int, str]:
 
 def link(findings: Sequence[Finding]) -> list[Finding]:
     """Set `caused_by` on each finding explained by a more causal one in the same session."""
+    by_session: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_session.setdefault(finding.session, []).append(finding)
     linked = []
     for finding in findings:
-        cause = _cause_of(finding, findings)
+        cause = _cause_of(finding, by_session[finding.session])
         linked.append(replace(finding, caused_by=cause.rule) if cause else finding)
     return sort_findings(linked)
 
