@@ -169,8 +169,9 @@ def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFram
 
 
 def copied(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with its strings copied out of their block (a filtered view pins the block)."""
-    return frame.with_columns(pl.concat_str(pl.col("raw"), pl.lit("")))
+    """The frame with its strings copied out of their block: a filtered or grouped string
+    column is a view into the block's buffers and would keep all of them alive."""
+    return frame.with_columns(pl.col(pl.String) + pl.lit(""))
 
 
 def numbered(frame: pl.DataFrame, before: int) -> pl.DataFrame:

@@ -146,8 +146,8 @@ class Prefilter:
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
         return Block(
             lines=copied(frame.filter(kept)),
-            pairs=_pairs(sessions),
-            tally=tally(sessions),
+            pairs=copied(_pairs(sessions)),
+            tally=copied(tally(sessions)),
             last=copied(last),
             widths=widths(frame, flags["width"]),
         )
