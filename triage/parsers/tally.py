@@ -140,14 +140,15 @@ class Prefilter:
         skip = flags["hard"] & ~flags["literal"]
         marked = frame.filter(skip & flags["marked"])
         sessions = self.sessions(marked)
+        groups = stamp_groups(sessions)
         tallied = frame["line"].is_in(sessions["line"].implode())
         kept = ~skip | (flags["marked"] & ~tallied)
         hard = flags["hard"]
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
         return Block(
             lines=copied(frame.filter(kept)),
-            pairs=copied(_pairs(sessions)),
-            tally=copied(tally(sessions)),
+            pairs=copied(_pairs(groups)),
+            tally=copied(tally(sessions, groups)),
             last=copied(last),
             widths=widths(frame, flags["width"]),
         )
@@ -173,24 +174,25 @@ class Prefilter:
         return pl.concat(parts).sort("line").select("line", "session_key", "session_id", "stamp")
 
 
-def _pairs(sessions: pl.DataFrame) -> pl.DataFrame:
+def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
+    """The first line of each key <-> id pair, from `stamp_groups`."""
     both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
     return (
-        sessions.filter(both)
-        .unique(["session_id", "session_key"], keep="first", maintain_order=True)
+        groups.filter(both)
+        .group_by("session_id", "session_key")
+        .agg(pl.col("line").min())
+        .sort("line")
         .select("line", "session_id", "session_key")
     )
 
 
-def tally(sessions: pl.DataFrame) -> pl.DataFrame:
-    """Per (key, id): line count, first and last time (TALLY_SCHEMA).
-
-    Stamps of one length and one offset sort as text in time order, so only the first and
-    last of each such group are parsed (a few per session instead of one per line).
-    """
+def stamp_groups(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Session lines grouped by (key, id, stamp length, stamp offset): count, first line, and
+    first and last stamp as text. Stamps of one length and offset sort as text in time order,
+    so only each group's first and last need parsing (a few per session, not one per line)."""
     named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
     stamp = pl.col("stamp")
-    groups = (
+    return (
         sessions.filter(named)
         .group_by(
             "session_key",
@@ -198,8 +200,13 @@ def tally(sessions: pl.DataFrame) -> pl.DataFrame:
             stamp.str.len_bytes().alias("_length"),
             stamp.str.slice(19).str.strip_chars_start(".0123456789").alias("_offset"),
         )
-        .agg(events=pl.len(), first=stamp.min(), last=stamp.max())
+        .agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
     )
+
+
+def tally(sessions: pl.DataFrame, groups: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per (key, id): line count, first and last time (TALLY_SCHEMA)."""
+    groups = stamp_groups(sessions) if groups is None else groups
     return (
         groups.with_columns(first=parse_iso(pl.col("first")), last=parse_iso(pl.col("last")))
         .group_by("session_key", "session_id")
