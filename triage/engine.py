@@ -16,7 +16,7 @@ from enum import StrEnum
 import polars as pl
 
 from triage.findings import Finding, NearMiss, sort_findings
-from triage.predicates import candidates
+from triage.predicates import candidates, select_all
 from triage.rules import RuleSet
 from triage.sequences import Matched, match_rule
 
@@ -36,11 +36,14 @@ def match(events: pl.DataFrame, rules: RuleSet) -> MatchResult:
     findings: list[Finding] = []
     misses: list[NearMiss] = []
     used: dict[str, set[int]] = {}
-    for rule in rules.rules:
+    variants = [(rule, list(rule.variants())) for rule in rules.rules]
+    selected = iter(select_all(frame, [v for _, vs in variants for v in vs]))
+    for rule, rule_variants in variants:
         excluded = set().union(*(used.get(r, set()) for r in rule.explained_by))
         matched = Matched()
-        for variant in rule.variants():
-            _merge_variant(matched, match_rule(variant, candidates(frame, variant, excluded), ends))
+        for variant in rule_variants:
+            hits = candidates(next(selected), variant, excluded)
+            _merge_variant(matched, match_rule(variant, hits, ends))
         findings += matched.findings
         misses += matched.misses
         used[rule.id] = set().union(*matched.rows)

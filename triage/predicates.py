@@ -1,4 +1,4 @@
-"""Rule predicates as polars expressions: one `select` per rule over the whole events frame.
+"""Rule predicates as polars expressions: one `select` for all rules over the whole events frame.
 
 Each step's and `without`'s field matchers become boolean expressions (`str.contains_any`,
 `str.contains`, `str.extract_groups`, numeric casts); only the rows where one holds (a tiny share
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,36 +22,86 @@ from triage.rules import Cond, FieldMatch, Op, Rule, Step
 _STRINGY = (pl.String, pl.Enum, pl.Categorical)
 
 
-def candidates(frame: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) -> list[Hit]:
-    """The rows some step, `without` or `[[around.count]]` of `rule` matches, in time order."""
+BASE = ("__row", "__ots", "file", "line", "ts", "message", "duplicate")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One rule's predicate columns, prefixed `r<n>:` in the shared select."""
+
+    prefix: str
+    sizes: tuple[int, int, int]
+    """How many step, `without` and `[[around.count]]` columns."""
+    names: list[str]
+    exprs: list[pl.Expr]
+
+    def flags(self) -> list[str]:
+        """The rule's boolean columns."""
+        kinds = zip("swa", self.sizes, strict=True)
+        return [f"{self.prefix}{kind}{i}" for kind, size in kinds for i in range(size)]
+
+
+def select_all(frame: pl.DataFrame, rules: Sequence[Rule]) -> list[pl.DataFrame]:
+    """Each rule's candidate rows (base columns and its own), from one `select` over the frame.
+
+    One select for every rule lets polars evaluate all predicates side by side and pays the
+    per-call cost once; each rule then keeps the rows one of its predicates holds on.
+    """
+    plans = [_plan(rule, f"r{i}:") for i, rule in enumerate(rules)]
+    selected = frame.select(*BASE, *(e for plan in plans for e in plan.exprs))
+    out = []
+    for plan in plans:
+        flags = plan.flags()
+        own = [*flags, f"{plan.prefix}key", *(f"{plan.prefix}v:{n}" for n in plan.names)]
+        rows = selected.filter(pl.any_horizontal(flags)) if flags else selected.clear()
+        plain = {c: c.removeprefix(plan.prefix) for c in own}
+        out.append(rows.select(*BASE, *own).rename(plain))
+    return out
+
+
+def candidates(selected: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ()) -> list[Hit]:
+    """The rows some step, `without` or `[[around.count]]` of `rule` matches, in time order.
+
+    `selected` is the rule's frame from `select_all`; rows in `excluded` match no step (they
+    can still break a sequence or be counted around it).
+    """
+    sizes = (len(rule.steps), len(rule.without), len(rule.around.counts if rule.around else ()))
+    names = _value_names(rule)
+    skip = set(excluded)
+    hits = []
+    for row in selected.iter_rows(named=True):
+        hit = _hit(row, sizes, names, row["__row"] in skip)
+        if hit.steps or hit.withouts or hit.around:
+            hits.append(hit)
+    return sorted(hits, key=lambda h: h.order)
+
+
+def _plan(rule: Rule, prefix: str) -> _Plan:
     captures = [_captures(step) for step in rule.steps]
     step_preds = [
         _all(_field(m, caps) for m in s.matches)
         for s, caps in zip(rule.steps, captures, strict=True)
     ]
-    excluded = list(excluded)
-    if excluded:
-        keep = ~pl.col("__row").is_in(excluded)
-        step_preds = [p & keep for p in step_preds]
     without_preds = [_all(_field(m, {}) for m in w.matches) for w in rule.without]
     counts = rule.around.counts if rule.around else ()
     around_preds = [_all(_field(m, {}) for m in c.matches) for c in counts]
     names = _value_names(rule)
-    values = [_value(name, step_preds, captures).alias(f"v:{name}") for name in names]
+    values = [_value(n, step_preds, captures).alias(f"{prefix}v:{n}") for n in names]
     key = pl.coalesce([_value(n, step_preds, captures).cast(pl.String) for n in rule.by])
-    selected = frame.select(
-        "__row", "__ots", "file", "line", "ts", "message", "duplicate", key.alias("__key"),
-        *[p.alias(f"s{i}") for i, p in enumerate(step_preds)],
-        *[p.alias(f"w{i}") for i, p in enumerate(without_preds)],
-        *[p.alias(f"a{i}") for i, p in enumerate(around_preds)],
+    exprs = [
+        key.alias(f"{prefix}key"),
+        *[p.alias(f"{prefix}s{i}") for i, p in enumerate(step_preds)],
+        *[p.alias(f"{prefix}w{i}") for i, p in enumerate(without_preds)],
+        *[p.alias(f"{prefix}a{i}") for i, p in enumerate(around_preds)],
         *values,
-    ).filter(pl.any_horizontal(pl.col(r"^[swa]\d+$")))  # fmt: skip
+    ]
     sizes = (len(step_preds), len(without_preds), len(around_preds))
-    hits = [_hit(row, sizes, names) for row in selected.iter_rows(named=True)]
-    return sorted(hits, key=lambda h: h.order)
+    return _Plan(prefix, sizes, names, exprs)
 
 
-def _hit(row: dict[str, Any], sizes: tuple[int, int, int], names: Sequence[str]) -> Hit:
+def _hit(
+    row: dict[str, Any], sizes: tuple[int, int, int], names: Sequence[str], excluded: bool
+) -> Hit:
     ots = row["__ots"]
     nsteps, nwithout, naround = sizes
     return Hit(
@@ -61,8 +112,8 @@ def _hit(row: dict[str, Any], sizes: tuple[int, int, int], names: Sequence[str])
         line=row["line"] or 0,
         text=row["message"] or "",
         duplicate=bool(row["duplicate"]),
-        key=row["__key"],
-        steps=frozenset(i for i in range(nsteps) if row[f"s{i}"]),
+        key=row["key"],
+        steps=frozenset() if excluded else frozenset(i for i in range(nsteps) if row[f"s{i}"]),
         withouts=frozenset(i for i in range(nwithout) if row[f"w{i}"]),
         values={n: row[f"v:{n}"] for n in names if row[f"v:{n}"] is not None},
         around=frozenset(i for i in range(naround) if row[f"a{i}"]),
