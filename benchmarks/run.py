@@ -87,6 +87,12 @@ def bench(
     return Result(tool, best[0], best[1])
 
 
+def triage_env() -> dict[str, str]:
+    """The environment triage runs in: as a user's, with bytecode caching on (some sandboxes set
+    PYTHONDONTWRITEBYTECODE, which makes every start compile triage's modules again)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def triage_argv() -> list[str]:
     """The triage command: the venv's entry point if present, else `python -m triage`."""
     exe = ROOT / ".venv" / "bin" / "triage"
@@ -130,7 +136,9 @@ def run_all(path: Path, work: Path, repeat: int) -> tuple[list[Result], Path]:
         out = work / f"triage.{SUFFIX[fmt]}" if fmt != "json" else json_out
         argv = [*triage_argv(), "analyze", str(path), "--format", fmt, "-o", str(out)]
         results.append(
-            bench(f"triage analyze --format {fmt}", argv, work / "triage.stdout", repeat)
+            bench(
+                f"triage analyze --format {fmt}", argv, work / "triage.stdout", repeat, triage_env()
+            )
         )
     scoring = work / "triage-noredact.json"
     argv = [
@@ -143,10 +151,83 @@ def run_all(path: Path, work: Path, repeat: int) -> tuple[list[Result], Path]:
         "-o",
         str(scoring),
     ]
-    results.append(
-        bench("triage analyze --format json --no-redact", argv, work / "triage.stdout", 1)
-    )
+    name = "triage analyze --format json --no-redact"
+    results.append(bench(name, argv, work / "triage.stdout", 1, triage_env()))
     return results, scoring
+
+
+TRIAGE = "triage analyze --format json"
+PEER_TARGETS = (
+    # (peer row, kind, factor): "within" = triage takes at most factor x the peer's time;
+    # "faster" = the peer takes at least factor x triage's time.
+    ("grep -c -F -f phrases.txt", "within", 3.0),
+    ("rg -c -F -f phrases.txt", "within", 3.0),
+    ("sec (benchmarks/sec/triage.sec)", "faster", 25.0),
+    ("lnav -n (SQL count)", "faster", 8.0),
+)
+
+
+def targets(results: list[Result], size: int, startup: float | None) -> str:
+    """DESIGN.md's performance targets, each with the measured figure and met / not met."""
+    by_tool = {r.tool: r for r in results if r.seconds is not None and not r.note}
+    ours = by_tool.get(TRIAGE)
+    if ours is None or ours.seconds is None:
+        return "triage did not run: no targets checked."
+    rows = ["| target | measured | met |", "|---|---|---|"]
+
+    def row(target: str, measured: str, met: bool) -> None:
+        rows.append(f"| {target} | {measured} | {'yes' if met else 'no'} |")
+
+    rate = size / 1e6 / ours.seconds
+    row("at least 300 MB/s end to end", f"{rate:.0f} MB/s", rate >= 300)
+    for tool, kind, factor in PEER_TARGETS:
+        peer = by_tool.get(tool)
+        name = tool.split()[0]
+        if peer is None or peer.seconds is None:
+            wording = f"within {factor:g}x of {name}" if kind == "within" else ""
+            wording = wording or f"{factor:g}x faster than {name}"
+            rows.append(f"| {wording} | not measured | – |")
+        elif kind == "within":
+            times = ours.seconds / peer.seconds
+            row(f"within {factor:g}x of {name}", f"triage takes {times:.2f}x", times <= factor)
+        else:
+            times = peer.seconds / ours.seconds
+            row(f"{factor:g}x faster than {name}", f"{name} takes {times:.1f}x", times >= factor)
+    worst = max((r.rss_mb or 0) for r in results if r.tool.startswith("triage "))
+    row("peak RSS at most 512 MB (1 GB input)", f"{worst:.0f} MB (worst format)", worst <= 512)
+    if startup is not None:
+        row("small excerpt under 0.5 s, start-up included", f"{startup:.2f} s", startup < 0.5)
+    return "\n".join(rows)
+
+
+SMALL = ROOT / "tests" / "data" / "seed-excerpt.log"
+
+
+def startup_time(work: Path, runs: int = 7) -> float | None:
+    """Median wall time of `triage analyze` on the seed excerpt (`runs` runs after one warm-up)."""
+    if not SMALL.exists():
+        return None
+    argv = [*triage_argv(), "analyze", str(SMALL)]
+    times = [measure(argv, work / "small.out", triage_env())[0] for _ in range(runs + 1)][1:]
+    return sorted(times)[len(times) // 2]
+
+
+def scaling(paths: list[Path], work: Path, repeat: int) -> str:
+    """`triage analyze --format json` on inputs of growing size: seconds, MB/s, peak RSS."""
+    rows = ["| input | MB | seconds | MB/s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
+    for path in paths:
+        argv = [*triage_argv(), "analyze", str(path), "--format", "json", "-o"]
+        result = bench(TRIAGE, [*argv, str(work / "scale.json")], work / "scale.out", repeat,
+                       triage_env())  # fmt: skip
+        size = path.stat().st_size / 1e6
+        if result.seconds is None or result.note:
+            rows.append(f"| `{path}` | {size:.0f} | – | – | – |")
+            continue
+        rate = size / result.seconds
+        rows.append(
+            f"| `{path}` | {size:.0f} | {result.seconds:.2f} | {rate:.1f} | {result.rss_mb:.0f} |"
+        )
+    return "\n".join(rows)
 
 
 def table(results: list[Result], size: int) -> str:
@@ -183,15 +264,28 @@ def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path)
+    parser.add_argument(
+        "--scaling",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only time triage (JSON) on these files, e.g. 100 MB, 1 GB and 4 GB inputs",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the best counts")
     parser.add_argument("--work", type=Path, default=Path("/tmp/triage-bench"))
     parser.add_argument("--truth", type=Path, default=None)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.scaling:
+        print(f"## Scaling (best of {args.repeat})\n")
+        print(scaling([args.file, *args.scaling], args.work, args.repeat))
+        return
     size = args.file.stat().st_size
     results, scoring = run_all(args.file, args.work, args.repeat)
     print(f"## Benchmark: `{args.file}` ({size / 1e6:.1f} MB, best of {args.repeat})\n")
     print(table(results, size))
+    print("\n## Targets (DESIGN.md, Performance)\n")
+    print(targets(results, size, startup_time(args.work)))
     truth = find_truth(args.file, args.truth)
     print()
     if truth is None:
