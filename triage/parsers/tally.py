@@ -160,18 +160,28 @@ class Prefilter:
         groups of one length and offset and parses only each group's first and last.
         """
         raw = pl.col("raw")
-        plain = lines.filter(~raw.str.contains(cl.HAS_ANSI))
         # The body: after the first `: ` of a journald line (as the parser splits it).
         body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
-        df = plain.select("line", message=body)
+        df = lines.select("line", message=body, ansi=raw.str.contains(cl.HAS_ANSI))
         message = pl.col("message")
-        tallyable = message.str.contains(STAMPED) & ~message.str.contains(NOT_PLAIN_HEAD)
-        df = df.filter(tallyable).with_columns(
-            stamp=message.str.splitn(" ", 2).struct.field("field_0")
+        tallyable = (
+            ~pl.col("ansi") & message.str.contains(STAMPED) & ~message.str.contains(NOT_PLAIN_HEAD)
         )
-        paths = message.str.contains(".jsonl", literal=True)
-        parts = [session_fields(df.filter(paths)), session_fields(df.filter(~paths), paths=False)]
-        return pl.concat(parts).sort("line").select("line", "session_key", "session_id", "stamp")
+        df = df.filter(tallyable).select(
+            "line",
+            "message",
+            stamp=message.str.splitn(" ", 2).struct.field("field_0"),
+            paths=message.str.contains(".jsonl", literal=True),
+        )
+        if df["paths"].any():
+            parts = [
+                session_fields(df.filter("paths")),
+                session_fields(df.filter(~pl.col("paths")), paths=False),
+            ]
+            df = pl.concat(parts)
+        else:
+            df = session_fields(df, paths=False)
+        return df.select("line", "session_key", "session_id", "stamp")  # not in line order
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
