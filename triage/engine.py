@@ -141,7 +141,15 @@ def _prepare(events: pl.DataFrame) -> pl.DataFrame:
     frame = events.with_row_index("__row").with_columns(ots.alias("__ots"))
     for column in dict.fromkeys(b.column for b in BORROWS):
         cases = [b for b in BORROWS if b.column == column]
-        frame = frame.with_columns(_borrowed(column, cases).alias(column))
+        # Only borrowing and lending lines take part (a few in a big log); dropping the rest
+        # keeps each partition's order, so the fills see the same neighbours.
+        involved = pl.any_horizontal(
+            [c.lines.fill_null(False) for c in cases]
+            + [c.lenders.fill_null(False) & pl.col(column).is_not_null() for c in cases]
+        )
+        part = frame.filter(involved).select("__row", _borrowed(column, cases).alias(column))
+        if part.height:
+            frame = frame.update(part, on="__row")
     return frame
 
 
