@@ -8,7 +8,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from triage.errors import Location, ParseError
 from triage.parsers import FORMATS, detect, parse
@@ -350,3 +353,22 @@ def test_tally_first_and_last_are_true_times_across_offsets_and_precisions(
     last = datetime(2026, 5, 19, 13, 0, 10, tzinfo=UTC)
     assert result.tally.rows() == [(None, "s1", 6, first, last)]
     assert result.events["line"].to_list() == [7, 8]
+
+
+def naive_widths(lines: list[str | None]) -> tuple[int, int, int, int, frozenset[str]]:
+    known = [line for line in lines if line is not None]
+    if not known:
+        return (0, 0, 0, 0, frozenset())
+    top = max(len(line) for line in known)
+    at_top = [line for line in known if len(line) == top]
+    chopped = sum(line.endswith(">") for line in at_top)
+    ends = frozenset(sorted({line[-12:] for line in at_top})[:3])
+    return (len(known), top, len(at_top), chopped, ends)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab>é漢😀", max_size=12)), max_size=30))
+def test_widths_count_characters_not_bytes(lines: list[str | None]) -> None:
+    from triage.parsers.tally import widths
+
+    w = widths(pl.DataFrame({"raw": lines}, schema={"raw": pl.String}))
+    assert (w.lines, w.top, w.at_top, w.chopped, w.endings) == naive_widths(lines)

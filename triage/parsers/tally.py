@@ -77,17 +77,24 @@ class Widths:
         )
 
 
-def widths(lines: pl.DataFrame, width: pl.Series | None = None) -> Widths:
-    """The width statistics of a lines frame (`raw`); `width`: its `raw.str.len_chars()`."""
-    if width is None:
-        width = lines["raw"].str.len_chars()
-    known = width.len() - width.null_count()
+def widths(lines: pl.DataFrame) -> Widths:
+    """The width statistics (in characters) of a lines frame (`raw`).
+
+    A line's byte length is free and at most four times its character count, so only the lines
+    at least a quarter as long (in bytes) as the longest can be the widest: only those are
+    counted in characters.
+    """
+    raw = pl.col("raw")
+    size = lines["raw"].str.len_bytes()
+    known = size.len() - size.null_count()
     if not known:
         return Widths()
-    top = int(width.max())  # type: ignore[arg-type]
-    at_top = lines.filter(width == top).select(
-        chop=pl.col("raw").str.ends_with(">").sum(),
-        end=pl.col("raw").str.slice(-12).unique(),
+    longest = int(size.max())  # type: ignore[arg-type]
+    wide = lines.filter(size * 4 >= longest).with_columns(width=raw.str.len_chars())
+    top = int(wide["width"].max())  # type: ignore[arg-type]
+    at_top = wide.filter(pl.col("width") == top).select(
+        chop=raw.str.ends_with(">").sum(),
+        end=raw.str.slice(-12).unique(),
         count=pl.len(),
     )
     ends = sorted(at_top["end"].to_list())[:ENDINGS]
@@ -135,7 +142,6 @@ class Prefilter:
             hard=raw.str.contains(self.hard_start).fill_null(False),
             literal=raw.str.contains(literals).fill_null(False),
             marked=raw.str.contains(MARKED).fill_null(False),
-            width=raw.str.len_chars(),
         )
         skip = flags["hard"] & ~flags["literal"]
         marked = frame.filter(skip & flags["marked"])
@@ -150,7 +156,7 @@ class Prefilter:
             pairs=copied(_pairs(groups)),
             tally=copied(tally(sessions, groups)),
             last=copied(last),
-            widths=widths(frame, flags["width"]),
+            widths=widths(frame),
         )
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
