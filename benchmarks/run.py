@@ -53,12 +53,24 @@ class Result:
     seconds: float | None = None
     rss_mb: float | None = None
     note: str = ""
+    steal: float | None = None
+    """CPU time the hypervisor took from this VM during the best run (seconds, both cores)."""
+
+
+def steal_seconds() -> float | None:
+    """CPU time stolen from this VM so far (`/proc/stat`), or None where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
+    except OSError:
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else None
 
 
 def measure(
     argv: list[str], stdout: Path, env: dict[str, str] | None = None
-) -> tuple[float, float, int]:
-    """Run `argv` once: (wall seconds, peak RSS in MB, exit status), stdout to a file."""
+) -> tuple[float, float, int, float | None]:
+    """Run `argv` once: (wall seconds, peak RSS in MB, exit status, CPU steal seconds)."""
+    stolen = steal_seconds()
     with stdout.open("wb") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, env=env)
@@ -66,26 +78,57 @@ def measure(
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+    after = steal_seconds()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode(errors="replace")[-2000:])
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    steal = after - stolen if after is not None and stolen is not None else None
+    return wall, usage.ru_maxrss / 1024, proc.returncode, steal
+
+
+@dataclass
+class Job:
+    """One command to time `runs` times; keeps its best run."""
+
+    tool: str
+    argv: list[str] | None
+    out: Path
+    runs: int
+    env: dict[str, str] | None = None
+    best: Result | None = None
+
+    def run_once(self) -> None:
+        """One more run (none once it failed or is done)."""
+        if self.argv is None or (self.best is not None and self.best.note):
+            return
+        wall, rss, code, steal = measure(self.argv, self.out, self.env)
+        if code not in (0, 1):  # grep and rg exit 1 on "no match": not a failure
+            self.best = Result(self.tool, wall, rss, f"failed (exit {code})", steal)
+        elif self.best is None or self.best.seconds is None or wall < self.best.seconds:
+            self.best = Result(self.tool, wall, rss, steal=steal)
+
+    def result(self) -> Result:
+        """The best run, or why there is none."""
+        if self.argv is None:
+            return Result(self.tool, note="not installed")
+        return self.best or Result(self.tool, note="not run")
+
+
+def run_rounds(jobs: list[Job]) -> list[Result]:
+    """Run the jobs in rounds (each job once per round while it has runs left), so a slow spell
+    of a shared machine hits every tool alike instead of all runs of one tool."""
+    for round_ in range(max((job.runs for job in jobs), default=0)):
+        for job in jobs:
+            if round_ < job.runs:
+                job.run_once()
+    return [job.result() for job in jobs]
 
 
 def bench(
     tool: str, argv: list[str] | None, out: Path, repeat: int, env: dict[str, str] | None = None
 ) -> Result:
     """Best of `repeat` runs, or a `not installed` / failure result."""
-    if argv is None:
-        return Result(tool, note="not installed")
-    best: tuple[float, float] | None = None
-    for _ in range(repeat):
-        wall, rss, code = measure(argv, out, env)
-        if code not in (0, 1):  # grep and rg exit 1 on "no match": not a failure
-            return Result(tool, wall, rss, note=f"failed (exit {code})")
-        best = (wall, rss) if best is None or wall < best[0] else best
-    assert best is not None
-    return Result(tool, best[0], best[1])
+    return run_rounds([Job(tool, argv, out, repeat, env)])[0]
 
 
 def triage_env() -> dict[str, str]:
@@ -138,33 +181,20 @@ def run_all(
     path: Path, work: Path, repeat: int, slow_repeat: int | None = None
 ) -> tuple[list[Result], Path]:
     """Measure every tool and every triage report format; return results and the JSON report."""
-    results = [
-        bench(name, argv, work / f"peer-{i}.out", _runs(name, repeat, slow_repeat), env)
+    jobs = [
+        Job(name, argv, work / f"peer-{i}.out", _runs(name, repeat, slow_repeat), env)
         for i, (name, argv, env) in enumerate(peers(path, work))
     ]
-    json_out = work / "triage.json"
     for fmt in REPORT_FORMATS:
-        out = work / f"triage.{SUFFIX[fmt]}" if fmt != "json" else json_out
+        out = work / f"triage.{SUFFIX[fmt]}"
         argv = [*triage_argv(), "analyze", str(path), "--format", fmt, "-o", str(out)]
-        results.append(
-            bench(
-                f"triage analyze --format {fmt}", argv, work / "triage.stdout", repeat, triage_env()
-            )
-        )
+        jobs.append(Job(f"triage analyze --format {fmt}", argv, work / "triage.out", repeat,
+                        triage_env()))  # fmt: skip
     scoring = work / "triage-noredact.json"
-    argv = [
-        *triage_argv(),
-        "analyze",
-        str(path),
-        "--format",
-        "json",
-        "--no-redact",
-        "-o",
-        str(scoring),
-    ]
+    argv = [*triage_argv(), "analyze", str(path), "--format", "json", "--no-redact", "-o"]
     name = "triage analyze --format json --no-redact"
-    results.append(bench(name, argv, work / "triage.stdout", 1, triage_env()))
-    return results, scoring
+    jobs.append(Job(name, [*argv, str(scoring)], work / "triage.out", 1, triage_env()))
+    return run_rounds(jobs), scoring
 
 
 def _runs(name: str, repeat: int, slow_repeat: int | None) -> int:
@@ -261,17 +291,19 @@ def table(results: list[Result], size: int) -> str:
         None,
     )
     rows = [
-        "| tool | seconds | MB/s | peak RSS MB | ratio to triage | note |",
-        "|---|---:|---:|---:|---:|---|",
+        "| tool | seconds | MB/s | peak RSS MB | ratio to triage | CPU steal s | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         if r.seconds is None:
-            rows.append(f"| {r.tool} | – | – | – | – | {r.note} |")
+            rows.append(f"| {r.tool} | – | – | – | – | – | {r.note} |")
             continue
         rate = size / 1e6 / r.seconds
         ratio = f"{r.seconds / ref:.2f}" if ref else "–"
+        steal = f"{r.steal:.1f}" if r.steal is not None else "–"
         rows.append(
-            f"| {r.tool} | {r.seconds:.2f} | {rate:.1f} | {r.rss_mb:.0f} | {ratio} | {r.note} |"
+            f"| {r.tool} | {r.seconds:.2f} | {rate:.1f} | {r.rss_mb:.0f} | {ratio} | {steal} "
+            f"| {r.note} |"
         )
     return "\n".join(rows)
 
