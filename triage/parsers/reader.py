@@ -30,6 +30,10 @@ SEPARATORS = ("\x1f", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\
 BINARY_SHARE = 0.3
 CHUNK = 8 * 1024 * 1024
 WORKERS = 4
+"""Threads working on blocks (polars parallelises inside each call too). A block's work is a
+chain of short polars calls, and more blocks in flight keep the cores busy between them: on the
+2-core machine this was tuned on, 1 GB took 7.7 s with 2 workers, 5.7 s with 4, no less with 6.
+Memory grows with it (about 25 MB per block in flight), so it is fixed, not per core."""
 T = TypeVar("T")
 
 
