@@ -351,3 +351,19 @@ def test_root_cause_links_symptoms_to_the_cause_in_the_same_session() -> None:
         ("reply-lost", "compaction-lock-leak"),
     ]
     assert root_causes(found) == {KEY: "compaction-lock-leak"}
+
+
+def test_a_global_breaker_on_another_key_breaks_only_the_sequences_open_across_it() -> None:
+    rows = [
+        ("10:00:00", "s2", "A"),  # s2 opens after the breaker below: untouched by it
+        ("09:59:00", "s1", "A"),
+        ("09:59:30", "s3", "ready"),  # global scope: breaks s1's open sequence, though on s3
+        ("10:01:00", "s1", "B"),
+        ("10:02:00", "s2", "B"),
+        ("10:03:00", "s4", "B"),  # s4 never opened: the breaker is nothing to it
+    ]
+    result = match(events(rows), rule_set())
+    assert [f.session for f in result.findings] == ["s2"]
+    assert [(m.session, m.reason) for m in result.near_misses] == [
+        ("s1", "broken by gateway restart at 09:59:30 (j.log:3)")
+    ]
