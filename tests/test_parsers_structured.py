@@ -654,3 +654,36 @@ def test_fixture_gateway_lines_split_alike_in_every_journal_mode() -> None:
 def test_short_iso_journal_line_scores_zero_everywhere() -> None:
     head = _head(DATA / "short-iso.log")
     assert {f.name: f.sniff(head) for f in FORMATS.values()} == dict.fromkeys(FORMATS, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "unit"),
+    [
+        ({"_SYSTEMD_UNIT": "init.scope", "UNIT": "api.service"}, "api.service"),
+        ({"_SYSTEMD_UNIT": "user@1000.service", "USER_UNIT": "api.service"}, "api.service"),
+        ({"_SYSTEMD_UNIT": "init.scope"}, "api.service"),  # named at the start of the message
+        ({}, "api.service"),
+    ],
+    ids=["UNIT", "USER_UNIT", "message-over-init-scope", "message-only"],
+)
+def test_systemd_entries_are_about_the_unit_they_name(fields: dict[str, str], unit: str) -> None:
+    entry = {
+        "__REALTIME_TIMESTAMP": "1779198225000000",
+        "SYSLOG_IDENTIFIER": "systemd",
+        "_PID": "1",
+        "MESSAGE": "api.service: Main process exited, code=killed, status=6/ABRT",
+        **fields,
+    }
+    parsed = journal_json.parse_json(frame(compact(entry) + "\n"), Context(path="j.json"))
+    assert parsed.events["unit"].to_list() == [unit]
+
+
+def test_a_node_entry_keeps_its_own_unit() -> None:
+    entry = {
+        "__REALTIME_TIMESTAMP": "1779198225000000",
+        "SYSLOG_IDENTIFIER": "node",
+        "_SYSTEMD_UNIT": "api.service",
+        "MESSAGE": "web.service: not a unit line, just text",
+    }
+    parsed = journal_json.parse_json(frame(compact(entry) + "\n"), Context(path="j.json"))
+    assert parsed.events["unit"].to_list() == ["api.service"]

@@ -78,3 +78,41 @@ def test_export_binary_field_whose_length_prefix_holds_a_newline(tmp_path: Path)
     summary = result.summary
     classes = summary.events + summary.continuations + summary.noise + summary.unparsed
     assert summary.lines == classes == data.count(b"\n")
+
+
+def twins(tmp_path: Path, fixture: Path) -> tuple[Path, Path]:
+    """The same journal as `short-iso` text and as `journalctl -o json` (fixture: `short`)."""
+    import json
+
+    text, objects = [], []
+    for line in fixture.read_text(encoding="utf-8").splitlines():
+        head, message = line.split(": ", 1)
+        _month, day, clock, host, ident_pid = head.split()
+        stamp = datetime.fromisoformat(f"2026-05-{int(day):02d}T{clock}+00:00")
+        ident, pid = ident_pid.rstrip("]").split("[")
+        text.append(f"{stamp.isoformat()} {host} {ident}[{pid}]: {message}")
+        micros = str(int(stamp.timestamp()) * 1_000_000)
+        objects.append(
+            {"__REALTIME_TIMESTAMP": micros, "_HOSTNAME": host, "SYSLOG_IDENTIFIER": ident,
+             "_PID": pid, "PRIORITY": "6", "MESSAGE": message}
+        )  # fmt: skip
+    short, js = tmp_path / "journal.txt", tmp_path / "journal.json"
+    short.write_text("\n".join(text) + "\n", encoding="utf-8")
+    js.write_text("\n".join(json.dumps(o) for o in objects) + "\n", encoding="utf-8")
+    return short, js
+
+
+def test_a_json_export_gives_the_same_sessions_as_the_text_export(
+    rules: object, tmp_path: Path
+) -> None:
+    """The prefilter leaves session entries out of the events in every format; their key <-> id
+    pairs and counts must still reach the report (the compaction names only the session id)."""
+    short, js = twins(tmp_path, ROOT / "rules" / "fixtures" / "compaction-stuck" / "fires.log")
+    reports = [analyse(rules, path) for path in (short, js)]
+    for report in reports:
+        assert [(f.rule, f.session) for f in report.findings] == [("compaction-stuck", KEY)]
+    by_format = [
+        [(s.key, s.ids, s.events, s.first, s.last) for s in report.sessions] for report in reports
+    ]
+    assert by_format[0] == by_format[1]
+    assert [(key, events) for key, _, events, _, _ in by_format[0]] == [(KEY, 3)]

@@ -130,7 +130,9 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         notes=(*parsed.notes, *_width_notes(reading.widths, path)),
     )
     events = conform(parsed.events, PARSED_SCHEMA)
-    return ParseResult(events, summary, reading.pairs, reading.tally)
+    pairs = parsed.pairs if parsed.pairs is not None else reading.pairs
+    tally = parsed.tally if parsed.tally is not None else reading.tally
+    return ParseResult(events, summary, pairs, tally)
 
 
 def _read_for_mode(

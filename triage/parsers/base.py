@@ -53,6 +53,10 @@ class Parsed:
     first_unparsed: int | None = None
     """1-based line of the first unparsed line (for `--strict`)."""
     notes: tuple[str, ...] = ()
+    pairs: pl.DataFrame | None = None
+    """With a prefilter: key <-> id pairs of the session entries left out (PAIR_SCHEMA)."""
+    tally: pl.DataFrame | None = None
+    """With a prefilter: per (key, id) count, first and last time of those entries."""
 
 
 FormatParser = Callable[[pl.DataFrame, Context], Parsed]

@@ -27,6 +27,8 @@ HAS_ANSI = r"\x1b|\[[0-9;]+m"
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
 HMS = r"\d\d:\d\d:\d\d(?:\.\d{1,3})?"
 TAG = r"\[[A-Za-z][\w./:@-]*\]"
+UNIT = r"^(\S+\.(?:service|scope|socket|timer|mount|slice|target|path|device|swap))(?:\[|:|$)"
+"""A systemd unit name at the start of a text (an ident, or systemd's message about a unit)."""
 ERROR_NAME = r"[A-Z][A-Za-z0-9_$]*(?:Error|Exception)"
 
 SOFT_START = (

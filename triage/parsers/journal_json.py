@@ -14,8 +14,11 @@ import re
 import polars as pl
 
 from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
+from triage.identity import MARKERS
+from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, split_gateway_message
+from triage.parsers.tally import tally_events
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _OBJECT_1 = rf"\{{(?:[^{{}}\"]|{_STRING})*\}}"
@@ -38,6 +41,8 @@ JOURNAL_FIELDS = (
     "SYSLOG_PID",
     "_SYSTEMD_UNIT",
     "_SYSTEMD_USER_UNIT",
+    "UNIT",
+    "USER_UNIT",
     "PRIORITY",
     "MESSAGE",
 )
@@ -153,7 +158,7 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
         host=pl.col("_HOSTNAME"),
         ident=pl.coalesce("SYSLOG_IDENTIFIER", "_COMM"),
         pid=pl.coalesce("_PID", "SYSLOG_PID").str.strip_chars().cast(pl.Int64, strict=False),
-        unit=pl.coalesce("_SYSTEMD_USER_UNIT", "_SYSTEMD_UNIT"),
+        unit=_unit(),
         level=pl.col("PRIORITY")
         .str.strip_chars()
         .replace_strict(_PRIORITY_LEVEL, default=None, return_dtype=pl.String)
@@ -168,6 +173,17 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
         level=pl.when(raise_to_error).then(pl.lit("error", dtype=LEVEL_DTYPE)).otherwise("level")
     )
     return conform(events, PARSED_SCHEMA)
+
+
+def _unit() -> pl.Expr:
+    """The unit an entry is about: systemd's own entries name it in `UNIT=` / `USER_UNIT=` (their
+    `_SYSTEMD_UNIT` is `init.scope` or the user manager) or, failing that, at the start of the
+    message as the text formats read it; other entries come from their `_SYSTEMD_*UNIT`."""
+    ident = pl.coalesce("SYSLOG_IDENTIFIER", "_COMM")
+    named = pl.when(ident == "systemd").then(
+        pl.col("MESSAGE").str.slice(0, 120).str.extract(cl.UNIT)
+    )
+    return pl.coalesce("USER_UNIT", "UNIT", named, "_SYSTEMD_USER_UNIT", "_SYSTEMD_UNIT")
 
 
 _CONSOLE_JSON = r'^\{.*"message"\s*:.*\}$'
@@ -228,8 +244,13 @@ def finish(
     counts = line_counts(classified)
     unparsed = classified.filter(pl.col("kind") == "unparsed")["line"]
     first = int(unparsed.min()) if counts["unparsed"] else None  # type: ignore[arg-type]
+    pairs = tally = None
     if ctx.options.keep is not None:
-        events = events.filter(pl.col("message").str.contains_any(list(ctx.options.keep)))
+        message = pl.col("message")
+        keep = message.str.contains_any(list(ctx.options.keep)).fill_null(False)
+        named = message.str.contains_any(list(MARKERS)).fill_null(False)
+        pairs, tally = tally_events(events.filter(~keep & named), ctx.path)
+        events = events.filter(keep)
     return Parsed(
         events=events,
         entries=counts["entry"],
@@ -238,6 +259,8 @@ def finish(
         unparsed=counts["unparsed"],
         first_unparsed=first,
         notes=notes,
+        pairs=pairs,
+        tally=tally,
     )
 
 
@@ -258,14 +281,16 @@ def _null_note(lines: pl.Series) -> tuple[str, ...]:
 
 
 def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFrame:
-    """Skip decoding objects that cannot contain a keep literal (`finish` filters exactly).
+    """Skip decoding objects that cannot contain a keep literal or a session marker (`finish`
+    filters exactly and tallies the session entries).
 
     Literals are matched on the raw JSON in their plain and JSON-escaped spellings; byte-array
     MESSAGEs and console-json MESSAGEs (meta keys become `key=value`) are always decoded.
     """
     if keep is None:
         return objects
-    variants = sorted({*keep, *(json.dumps(k, ensure_ascii=False)[1:-1] for k in keep)})
+    wanted = (*keep, *MARKERS)  # session entries are tallied: decode them too
+    variants = sorted({*wanted, *(json.dumps(k, ensure_ascii=False)[1:-1] for k in wanted)})
     text = pl.col("text")
     always = text.str.contains(r'"MESSAGE"\s*:\s*(?:\[|"\{)')
     return objects.filter(text.str.contains_any(variants) | always)

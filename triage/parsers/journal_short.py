@@ -39,7 +39,6 @@ LEVEL_TAGS = {
     "err": "error",
     "fatal": "fatal",
 }
-UNIT = r"^(\S+\.(?:service|scope|socket|timer|mount|slice|target|path|device|swap))(?:\[|:|$)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,9 +284,9 @@ def _source(journal: pl.Expr) -> pl.Expr:
 
 
 def _unit() -> pl.Expr:
-    ident_unit = pl.col("ident").str.split("/").list.last().str.extract(UNIT)
+    ident_unit = pl.col("ident").str.split("/").list.last().str.extract(cl.UNIT)
     systemd_unit = pl.when(pl.col("ident") == "systemd").then(
-        pl.col("message").str.slice(0, 120).str.extract(UNIT)
+        pl.col("message").str.slice(0, 120).str.extract(cl.UNIT)
     )
     return pl.coalesce(ident_unit, systemd_unit)
 

@@ -231,6 +231,33 @@ def tally(sessions: pl.DataFrame, groups: pl.DataFrame | None = None) -> pl.Data
     )
 
 
+def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairs and tally of parsed events (`line`, `message`, `ts`) left out as events.
+
+    For the structured formats, whose entries are parsed before the prefilter applies: their
+    key, id and time are read exactly as `identity` and the parser read them.
+    """
+    if not events.height:
+        return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=TALLY_SCHEMA)
+    fields = session_fields(events.select("line", "message", "ts"))
+    both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
+    pairs = (
+        fields.filter(both)
+        .group_by("session_id", "session_key")
+        .agg(pl.col("line").min())
+        .sort("line")
+        .select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
+    )
+    named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
+    counted = (
+        fields.filter(named)
+        .group_by("session_key", "session_id")
+        .agg(events=pl.len().cast(pl.UInt32), first=pl.col("ts").min(), last=pl.col("ts").max())
+        .select(list(TALLY_SCHEMA))
+    )
+    return pairs.cast(PAIR_SCHEMA), merge_tallies([counted.cast(TALLY_SCHEMA)])  # type: ignore[arg-type]
+
+
 def merge_tallies(tallies: list[pl.DataFrame]) -> pl.DataFrame:
     """Sum the counts, keep the earliest first and latest last of each (key, id)."""
     frames = [t for t in tallies if t.height]
