@@ -6,7 +6,13 @@ cannot tally exactly. The other entries are counted, and the ones that name a se
 or id, `identity.MARKERS`) are tallied instead of kept: the key <-> id pairs they teach and a
 per-(key, id) count with first and last time. Only lines whose time is the gateway's ISO stamp
 at the start of the message (no ANSI, no `openclaw logs` or `subsystem=` prefix) are tallied, so
-the tally reads key, id and time exactly as the parser and `identity` would.
+the tally reads key, id and time as the parser and `identity` would (key and id with `identity`'s
+expressions, over the message with that stamp and its `[tag]` still in front: neither can hold a
+`key=value` or a session path).
+
+The cost is per line and expression (polars, about 0.1 us each), so the work is shaped to few
+expressions: the all-line scans in one select, capture-free extraction, and stamps compared as
+text within groups of one length and offset, parsed once per group.
 
 Each block also yields its last entry line (the sentinel giving the input's end time) and its
 line-width statistics (for the pager-chop notes over every line, not only the kept ones).
