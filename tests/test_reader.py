@@ -372,3 +372,41 @@ def test_widths_count_characters_not_bytes(lines: list[str | None]) -> None:
 
     w = widths(pl.DataFrame({"raw": lines}, schema={"raw": pl.String}))
     assert (w.lines, w.top, w.at_top, w.chopped, w.endings) == naive_widths(lines)
+
+
+def json_entry(second: int, message: str | None) -> str:
+    import json
+
+    micros = str(1779198225_000000 + second * 1_000_000)
+    return json.dumps({"__REALTIME_TIMESTAMP": micros, "SYSLOG_IDENTIFIER": "node",
+                       "_PID": "7", "MESSAGE": message})  # fmt: skip
+
+
+JSON_INPUT = "\n".join(
+    [
+        json_entry(1, "[agent/embedded] run start: sessionId=s1 sessionKey=agent:main:a"),
+        json_entry(2, "[agent/embedded] run end: sessionId=s1"),
+        json_entry(3, None),  # MESSAGE null: noted with its line
+        "not json at all",  # unparsed
+        json_entry(5, "[agent/embedded] keepme: sessionId=s1"),
+        json_entry(6, "[agent/embedded] quiet"),
+        json_entry(7, None),
+    ]
+).encode()
+
+
+@pytest.mark.parametrize("chunk", [40, 300])
+def test_json_read_in_blocks_is_the_json_read_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, chunk: int
+) -> None:
+    path = write(tmp_path, JSON_INPUT + b"\n")
+    whole = parse(path, ParseOptions(keep=("keepme",)))
+    monkeypatch.setattr("triage.parsers.reader.CHUNK", chunk)
+    blocks = parse(path, ParseOptions(keep=("keepme",)))
+    assert blocks.summary == whole.summary
+    assert blocks.summary.notes and "first at line 3" in blocks.summary.notes[0]
+    assert blocks.events.equals(whole.events)
+    assert blocks.events["line"].to_list() == [5]
+    assert blocks.pairs.equals(whole.pairs)
+    assert blocks.tally.equals(whole.tally)
+    assert blocks.tally["events"].sum() == 2

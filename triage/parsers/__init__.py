@@ -104,6 +104,9 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         parsed, skipped = journal_export.parse_export_bytes(data, path, options), 0
         total = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         reading = Reading(_no_lines(), total, widths(_no_lines()))
+    elif name in journal_json.LINE_FRAMERS and options.keep is not None:
+        parsed, total, width = journal_json.parse_blocks(name, source, ctx, options.progress)
+        skipped, reading = 0, Reading(_no_lines(), total, width)
     elif mode is None:
         lines, total = read_lines(source)
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0

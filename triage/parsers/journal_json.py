@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -18,7 +19,9 @@ from triage.identity import MARKERS
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, split_gateway_message
-from triage.parsers.tally import tally_events
+from triage.parsers.reader import Source as Source_
+from triage.parsers.reader import copied, map_blocks
+from triage.parsers.tally import Widths, merge_tallies, tally_events, widths
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _OBJECT_1 = rf"\{{(?:[^{{}}\"]|{_STRING})*\}}"
@@ -356,6 +359,53 @@ def _parse_with(framer: str, lines: pl.DataFrame, ctx: Context) -> Parsed:
     nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
     fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
     return finish(journal_events(fields, ctx.path), classified, ctx, _null_note(nulls))
+
+
+LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
+"""The modes with one object per line: a block of whole lines parses on its own."""
+
+
+def parse_blocks(
+    name: str, source: Source_, ctx: Context, progress: Callable[[int], None] | None = None
+) -> tuple[Parsed, int, Widths]:
+    """Parse a one-object-per-line mode block by block (memory follows the block, not the
+    input): the parsed result, the number of lines, and their width statistics."""
+    framer = LINE_FRAMERS[name]
+
+    def work(frame: pl.DataFrame) -> tuple[Parsed, pl.Series, Widths]:
+        objects, classified = _one_per_line(frame, framer)
+        nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
+        fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
+        return finish(journal_events(fields, ctx.path), classified, ctx), nulls, widths(frame)
+
+    blocks, total = map_blocks(source, work, progress)
+    width = Widths()
+    for _, (_, _, block_width) in blocks:
+        width = width.merge(block_width)
+    return _joined([(before, parsed, nulls) for before, (parsed, nulls, _) in blocks]), total, width
+
+
+def _joined(blocks: list[tuple[int, Parsed, pl.Series]]) -> Parsed:
+    """One `Parsed` from per-block results (`before`: lines preceding each block)."""
+
+    def shifted(frame: pl.DataFrame, before: int, *columns: str) -> pl.DataFrame:
+        return copied(frame.with_columns((pl.col(c) + before).cast(pl.UInt32) for c in columns))
+
+    events = [shifted(p.events, before, "line", "end_line") for before, p, _ in blocks]
+    pairs = [shifted(p.pairs, before, "line") for before, p, _ in blocks if p.pairs is not None]
+    firsts = [p.first_unparsed + before for before, p, _ in blocks if p.first_unparsed]
+    nulls = [n + before for before, _, n in blocks]
+    return Parsed(
+        events=pl.concat(events) if events else conform(pl.DataFrame(), PARSED_SCHEMA),
+        entries=sum(p.entries for _, p, _ in blocks),
+        continuations=sum(p.continuations for _, p, _ in blocks),
+        noise=sum(p.noise for _, p, _ in blocks),
+        unparsed=sum(p.unparsed for _, p, _ in blocks),
+        first_unparsed=min(firsts, default=None),
+        notes=_null_note(pl.concat(nulls) if nulls else pl.Series(dtype=pl.UInt32)),
+        pairs=pl.concat(pairs) if pairs else None,
+        tally=merge_tallies([p.tally for _, p, _ in blocks if p.tally is not None]),
+    )
 
 
 def parse_json(lines: pl.DataFrame, ctx: Context) -> Parsed:
