@@ -37,6 +37,7 @@ from triage.parsers.tally import (
     Widths,
     merge_pairs,
     merge_tallies,
+    merged_widths,
     tally,
     widths,
 )
@@ -170,7 +171,7 @@ def _read_for_mode(
     return Reading(
         lines=lines,
         total=total,
-        widths=_merged_widths([b.widths for b in blocks]),
+        widths=merged_widths([b.widths for b in blocks]),
         forced=forced,
         pairs=merge_pairs([b.pairs for b in blocks], source.path),
         tally=merge_tallies(tallies),
@@ -187,13 +188,6 @@ def _read_bytes(path: str) -> bytes:
 
 def _no_lines() -> pl.DataFrame:
     return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
-
-
-def _merged_widths(parts: list[Widths]) -> Widths:
-    merged = Widths()
-    for part in parts:
-        merged = merged.merge(part)
-    return merged
 
 
 def _parents(source: Source, mode: journal_short.Mode, lines: pl.DataFrame) -> pl.DataFrame:

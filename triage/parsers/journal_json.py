@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import polars as pl
 
@@ -21,7 +22,7 @@ from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, split_gateway_message
 from triage.parsers.reader import Source as Source_
 from triage.parsers.reader import copied, map_blocks
-from triage.parsers.tally import Widths, merge_tallies, tally_events, widths
+from triage.parsers.tally import Widths, merge_tallies, merged_widths, tally_events, widths
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _OBJECT_1 = rf"\{{(?:[^{{}}\"]|{_STRING})*\}}"
@@ -356,9 +357,17 @@ def _pretty(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _parse_with(framer: str, lines: pl.DataFrame, ctx: Context) -> Parsed:
     objects, classified = _pretty(lines) if framer == "pretty" else _one_per_line(lines, framer)
+    parsed, nulls = _decoded(objects, classified, ctx)
+    return replace(parsed, notes=_null_note(nulls))
+
+
+def _decoded(
+    objects: pl.DataFrame, classified: pl.DataFrame, ctx: Context
+) -> tuple[Parsed, pl.Series]:
+    """Framed objects -> `Parsed` (without notes) and the lines whose MESSAGE is null."""
     nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
     fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
-    return finish(journal_events(fields, ctx.path), classified, ctx, _null_note(nulls))
+    return finish(journal_events(fields, ctx.path), classified, ctx), nulls
 
 
 LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
@@ -373,15 +382,10 @@ def parse_blocks(
     framer = LINE_FRAMERS[name]
 
     def work(frame: pl.DataFrame) -> tuple[Parsed, pl.Series, Widths]:
-        objects, classified = _one_per_line(frame, framer)
-        nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
-        fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
-        return finish(journal_events(fields, ctx.path), classified, ctx), nulls, widths(frame)
+        return *_decoded(*_one_per_line(frame, framer), ctx), widths(frame)
 
     blocks, total = map_blocks(source, work, progress)
-    width = Widths()
-    for _, (_, _, block_width) in blocks:
-        width = width.merge(block_width)
+    width = merged_widths(w for _, (_, _, w) in blocks)
     return _joined([(before, parsed, nulls) for before, (parsed, nulls, _) in blocks]), total, width
 
 

@@ -21,6 +21,7 @@ line-width statistics (for the pager-chop notes over every line, not only the ke
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -197,7 +198,7 @@ class Prefilter:
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
-    """The first line of each key <-> id pair, from `stamp_groups`."""
+    """The first line of each key <-> id pair (`groups`: `line`, `session_key`, `session_id`)."""
     both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
     return (
         groups.filter(both)
@@ -246,14 +247,7 @@ def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.Data
     if not events.height:
         return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=TALLY_SCHEMA)
     fields = session_fields(events.select("line", "message", "ts"))
-    both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
-    pairs = (
-        fields.filter(both)
-        .group_by("session_id", "session_key")
-        .agg(pl.col("line").min())
-        .sort("line")
-        .select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
-    )
+    pairs = _pairs(fields).select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
     named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
     counted = (
         fields.filter(named)
@@ -262,6 +256,14 @@ def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.Data
         .select(list(TALLY_SCHEMA))
     )
     return pairs.cast(PAIR_SCHEMA), merge_tallies([counted.cast(TALLY_SCHEMA)])  # type: ignore[arg-type]
+
+
+def merged_widths(parts: Iterable[Widths]) -> Widths:
+    """The width statistics of several sets of lines together."""
+    merged = Widths()
+    for part in parts:
+        merged = merged.merge(part)
+    return merged
 
 
 def merge_tallies(tallies: list[pl.DataFrame]) -> pl.DataFrame:
