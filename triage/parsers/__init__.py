@@ -35,10 +35,12 @@ from triage.parsers.tally import (
     TALLY_SCHEMA,
     Prefilter,
     Widths,
-    merge_pairs,
+    first_pairs,
     merge_tallies,
     merged_widths,
+    named_groups,
     tally,
+    text_groups,
     widths,
 )
 
@@ -155,7 +157,8 @@ def _read_for_mode(
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
     lines = pl.concat(frames) if frames else _no_lines()
-    tallies = [b.tally for b in blocks]
+    named = named_groups(pl.concat([b.groups for b in blocks]))
+    tallies = [tally(named)]
     extra = _parents(source, mode, lines)
     last = next((b.last for b in reversed(blocks) if b.last.height), None)
     forced: tuple[int, ...] = ()
@@ -165,7 +168,8 @@ def _read_for_mode(
     if extra.height:
         # Re-read lines become events: take them out of the tally.
         marked = extra.filter(pl.col("raw").str.contains(MARKED))
-        untally = tally(prefilter.sessions(marked)).with_columns(-pl.col("events").cast(pl.Int64))
+        again = named_groups(text_groups(prefilter.sessions(marked)))
+        untally = tally(again).with_columns(-pl.col("events").cast(pl.Int64))
         tallies.append(untally)
         lines = pl.concat([lines, extra]).unique("line").sort("line")
     return Reading(
@@ -173,7 +177,7 @@ def _read_for_mode(
         total=total,
         widths=merged_widths([b.widths for b in blocks]),
         forced=forced,
-        pairs=merge_pairs([b.pairs for b in blocks], source.path),
+        pairs=first_pairs(named, source.path).cast(PAIR_SCHEMA),  # type: ignore[arg-type]
         tally=merge_tallies(tallies),
     )
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from triage.events import UTC_US
-from triage.identity import MARKERS, PAIR_SCHEMA, session_fields
+from triage.identity import MARKERS, PAIR_SCHEMA, TOKEN, session_fields
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
 from triage.timeinfer import parse_iso
@@ -53,6 +53,14 @@ NOT_PLAIN_HEAD = (
     rf"{STAMPED}(?:{cl.TAG}(?: |$))?(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
 )
 """Messages the parser reads differently (an `openclaw logs` level or a `subsystem=` prefix)."""
+NAMES = rf"(?-u:\b)(?:lane=|sessionKey=|key=agent:|sessionId=){TOKEN}"
+"""Every `<name><value>` token `identity` reads a key or id from outside a session path.
+
+A message's tokens joined by spaces give the same key and id as the message: each of
+`identity`'s own matches lies inside one of these (an alternation of its patterns, found
+leftmost first), ends where that token ends (at the same terminator), and sees the same
+character before it. Messages naming a `.jsonl` path keep their whole text instead.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +119,11 @@ def widths(lines: pl.DataFrame) -> Widths:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """What one block yields: kept lines, the tally, its last entry line, its widths."""
+    """What one block yields: kept lines, its session lines' groups, last entry line, widths."""
 
     lines: pl.DataFrame
-    pairs: pl.DataFrame
-    tally: pl.DataFrame
+    groups: pl.DataFrame
+    """The tallied lines grouped by names text and stamp shape (`text_groups`)."""
     last: pl.DataFrame
     """The block's last entry line (`line`, `raw`, `kept`), or no row."""
     widths: Widths
@@ -124,8 +132,7 @@ class Block:
         """The block with its `line` columns counted from the input's start."""
         return Block(
             lines=numbered(self.lines, before),
-            pairs=numbered(self.pairs, before),
-            tally=self.tally,
+            groups=numbered(self.groups, before),
             last=numbered(self.last, before),
             widths=self.widths,
         )
@@ -153,48 +160,40 @@ class Prefilter:
         skip = flags["hard"] & ~flags["literal"]
         marked = frame.filter(skip & flags["marked"])
         sessions = self.sessions(marked)
-        groups = stamp_groups(sessions)
         tallied = frame["line"].is_in(sessions["line"].implode())
         kept = ~skip | (flags["marked"] & ~tallied)
         hard = flags["hard"]
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
         return Block(
             lines=copied(frame.filter(kept)),
-            pairs=copied(_pairs(groups)),
-            tally=copied(tally(sessions, groups)),
+            groups=copied(text_groups(sessions)),
             last=copied(last),
             widths=widths(frame),
         )
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """The tallyable lines among `lines` (`line`, `raw`): `line`, key, id and `stamp`.
+        """The tallyable lines among `lines` (`line`, `raw`): `line`, `stamp` and `names`.
 
-        `stamp` is the gateway's ISO stamp as text: `tally` orders stamps as strings within
-        groups of one length and offset and parses only each group's first and last.
+        `stamp` is the gateway's ISO stamp as text: `text_groups` orders stamps as strings
+        within groups of one length and offset, and only each group's first and last are parsed.
+        `names` is the text key and id are read from (see `NAMES`).
         """
         raw = pl.col("raw")
         # The body: after the first `: ` of a journald line (as the parser splits it).
         body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
         df = lines.select("line", message=body, ansi=raw.str.contains(cl.HAS_ANSI))
         message = pl.col("message")
+        df = df.with_columns(stamp=message.str.extract(STAMPED, 0))
         tallyable = (
-            ~pl.col("ansi") & message.str.contains(STAMPED) & ~message.str.contains(NOT_PLAIN_HEAD)
+            ~pl.col("ansi") & pl.col("stamp").is_not_null() & ~message.str.contains(NOT_PLAIN_HEAD)
         )
-        df = df.filter(tallyable).select(
-            "line",
-            "message",
-            stamp=message.str.splitn(" ", 2).struct.field("field_0"),
-            paths=message.str.contains(".jsonl", literal=True),
+        paths = message.str.contains(".jsonl", literal=True)
+        names = (
+            pl.when(paths).then(message).otherwise(message.str.extract_all(NAMES).list.join(" "))
         )
-        if df["paths"].any():
-            parts = [
-                session_fields(df.filter("paths")),
-                session_fields(df.filter(~pl.col("paths")), paths=False),
-            ]
-            df = pl.concat(parts)
-        else:
-            df = session_fields(df, paths=False)
-        return df.select("line", "session_key", "session_id", "stamp")  # not in line order
+        return df.filter(tallyable).select(
+            "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names
+        )
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
@@ -209,33 +208,48 @@ def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stamp_groups(sessions: pl.DataFrame) -> pl.DataFrame:
-    """Session lines grouped by (key, id, stamp length, stamp offset): count, first line, and
-    first and last stamp as text. Stamps of one length and offset sort as text in time order,
-    so only each group's first and last need parsing (a few per session, not one per line)."""
-    named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
+def text_groups(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Session lines (`line`, `stamp`, `names`) grouped by names text, stamp length and stamp
+    offset: count, first line, first and last stamp as text.
+
+    Stamps of one length and offset sort as text in time order, so only each group's first and
+    last are parsed; key and id are read once per names text (`named_groups`), not per line:
+    reading them is the costliest step, and a session's lines repeat the same names.
+    """
     stamp = pl.col("stamp")
-    return (
-        sessions.filter(named)
-        .group_by(
-            "session_key",
-            "session_id",
-            stamp.str.len_bytes().alias("_length"),
-            stamp.str.slice(19).str.strip_chars_start(".0123456789").alias("_offset"),
-        )
-        .agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
+    return sessions.group_by(
+        "names",
+        stamp.str.len_bytes().alias("_length"),
+        stamp.str.slice(19).str.strip_chars_start(".0123456789").alias("_offset"),
+    ).agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
+
+
+def named_groups(groups: pl.DataFrame) -> pl.DataFrame:
+    """`text_groups` rows (of one block or many) merged, with `session_key` and `session_id`;
+    rows that name neither are dropped."""
+    merged = groups.group_by("names", "_length", "_offset").agg(
+        pl.col("events").sum(),
+        pl.col("line").min(),
+        pl.col("first").min(),
+        pl.col("last").max(),
     )
+    named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
+    return session_fields(merged.rename({"names": "message"})).filter(named).drop("message")
 
 
-def tally(sessions: pl.DataFrame, groups: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Per (key, id): line count, first and last time (TALLY_SCHEMA)."""
-    groups = stamp_groups(sessions) if groups is None else groups
+def tally(groups: pl.DataFrame) -> pl.DataFrame:
+    """Per (key, id) of `named_groups` rows: line count, first and last time (TALLY_SCHEMA)."""
     return (
         groups.with_columns(first=parse_iso(pl.col("first")), last=parse_iso(pl.col("last")))
         .group_by("session_key", "session_id")
         .agg(pl.col("events").sum().cast(pl.UInt32), pl.col("first").min(), pl.col("last").max())
         .select(list(TALLY_SCHEMA))
     )
+
+
+def first_pairs(groups: pl.DataFrame, path: str) -> pl.DataFrame:
+    """The first line of each key <-> id pair of `named_groups` rows, with `file` (PAIR_SCHEMA)."""
+    return _pairs(groups).select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
 
 
 def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -247,7 +261,7 @@ def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.Data
     if not events.height:
         return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=TALLY_SCHEMA)
     fields = session_fields(events.select("line", "message", "ts"))
-    pairs = _pairs(fields).select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
+    found = first_pairs(fields, path)
     named = pl.col("session_key").is_not_null() | pl.col("session_id").is_not_null()
     counted = (
         fields.filter(named)
@@ -255,7 +269,7 @@ def tally_events(events: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.Data
         .agg(events=pl.len().cast(pl.UInt32), first=pl.col("ts").min(), last=pl.col("ts").max())
         .select(list(TALLY_SCHEMA))
     )
-    return pairs.cast(PAIR_SCHEMA), merge_tallies([counted.cast(TALLY_SCHEMA)])  # type: ignore[arg-type]
+    return found.cast(PAIR_SCHEMA), merge_tallies([counted.cast(TALLY_SCHEMA)])  # type: ignore[arg-type]
 
 
 def merged_widths(parts: Iterable[Widths]) -> Widths:
@@ -280,14 +294,3 @@ def merge_tallies(tallies: list[pl.DataFrame]) -> pl.DataFrame:
         .sort("session_key", "session_id", nulls_last=True)
         .select(list(TALLY_SCHEMA))
     )
-
-
-def merge_pairs(blocks: list[pl.DataFrame], path: str) -> pl.DataFrame:
-    """The first line of each (id, key) pair over the blocks, with `file` (PAIR_SCHEMA)."""
-    frames = [b for b in blocks if b.height]
-    if not frames:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
-    found = pl.concat(frames).unique(
-        ["session_id", "session_key"], keep="first", maintain_order=True
-    )
-    return found.select(pl.lit(path).alias("file"), "line", "session_id", "session_key")
