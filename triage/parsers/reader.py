@@ -47,6 +47,8 @@ class Source:
     head: bytes
     mtime: datetime | None
     ends_with_newline: bool
+    size: int
+    """Bytes in the input."""
 
     def pieces(self) -> Iterator[bytes]:
         """The input in blocks of about `CHUNK` bytes, each ending at a line end (but the last)."""
@@ -113,7 +115,7 @@ def open_source(path: str) -> Source:
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ParseError(f"cannot read: {exc}; check the file", Location(path)) from None
     _check_text(path, head)
-    return Source(path, None, head, mtime, last in (b"\n", b""))
+    return Source(path, None, head, mtime, last in (b"\n", b""), size)
 
 
 def _read_zstd(path: str) -> bytes:
@@ -130,7 +132,8 @@ def _read_zstd(path: str) -> bytes:
 
 def _in_memory(path: str, data: bytes, mtime: datetime | None) -> Source:
     _check_text(path, data[:HEAD_BYTES])
-    return Source(path, data, data[:HEAD_BYTES], mtime, data.endswith(b"\n") or not data)
+    ends = data.endswith(b"\n") or not data
+    return Source(path, data, data[:HEAD_BYTES], mtime, ends, len(data))
 
 
 BINARY_HINT = (

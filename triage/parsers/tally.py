@@ -146,17 +146,23 @@ class Prefilter:
     hard_start: str
     journal: bool
     """Entries start with a journald stamp (else the line is the gateway line itself)."""
+    anchors: tuple[str, ...] = ()
+    """Substrings every keep literal contains (`anchors.choose`): scanned first when given."""
 
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
         raw = pl.col("raw")
-        literals = "|".join(re.escape(k) for k in self.keep) if self.keep else "$^"
+        literals = _alternation(self.keep)
         # The scans over every line, in one select so that polars runs them side by side.
         flags = frame.select(
             hard=raw.str.contains(self.hard_start).fill_null(False),
-            literal=raw.str.contains(literals).fill_null(False),
+            literal=raw.str.contains(_alternation(self.anchors or self.keep)).fill_null(False),
             marked=raw.str.contains(MARKED).fill_null(False),
         )
+        if self.anchors:  # the few lines holding an anchor: do they hold a literal?
+            near = frame.filter(flags["literal"])
+            found = near.filter(raw.str.contains(literals))["line"]
+            flags = flags.with_columns(literal=frame["line"].is_in(found.implode()))
         skip = flags["hard"] & ~flags["literal"]
         marked = frame.filter(skip & flags["marked"])
         sessions = self.sessions(marked)
@@ -194,6 +200,11 @@ class Prefilter:
         return df.filter(tallyable).select(
             "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names
         )
+
+
+def _alternation(literals: tuple[str, ...]) -> str:
+    """A regex matching any of `literals` (none when empty)."""
+    return "|".join(re.escape(k) for k in literals) if literals else "$^"
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
