@@ -11,6 +11,7 @@ choice adapts to the input's traffic; a poor sample costs speed, never a line.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 WIDTH = 4
@@ -18,7 +19,7 @@ WIDTH = 4
 MIN_LITERALS = 32
 """Below this many literals the engine's own literal search is as fast: no anchors."""
 SAMPLE = 64 * 1024
-"""Sample characters counted per candidate (the cost of choosing is candidates x sample)."""
+"""Characters of the sample whose windows are counted."""
 
 
 def choose(literals: Sequence[str], sample: str, width: int = WIDTH) -> tuple[str, ...]:
@@ -35,7 +36,8 @@ def choose(literals: Sequence[str], sample: str, width: int = WIDTH) -> tuple[st
     for literal in literals:
         for start in range(max(len(literal) - width, 0) + 1):
             covers.setdefault(literal[start : start + width], set()).add(literal)
-    counts = {window: sample.count(window) for window in covers}
+    seen = Counter(sample[i : i + width] for i in range(len(sample) - width + 1))
+    counts = {window: seen[window] for window in covers}
     left = set(literals)
     chosen: list[str] = []
     while left:
