@@ -123,7 +123,7 @@ class Block:
 
     lines: pl.DataFrame
     groups: pl.DataFrame
-    """The tallied lines grouped by names text and stamp shape (`text_groups`)."""
+    """The tallied lines grouped by names and stamp shape (`text_groups`)."""
     last: pl.DataFrame
     """The block's last entry line (`line`, `raw`, `kept`), or no row."""
     widths: Widths
@@ -182,7 +182,7 @@ class Prefilter:
 
         `stamp` is the gateway's ISO stamp as text: `text_groups` orders stamps as strings
         within groups of one length and offset, and only each group's first and last are parsed.
-        `names` is the text key and id are read from (see `NAMES`).
+        `names` holds the texts key and id are read from, joined by spaces (see `NAMES`).
         """
         raw = pl.col("raw")
         # The body: after the first `: ` of a journald line (as the parser splits it).
@@ -194,8 +194,9 @@ class Prefilter:
             ~pl.col("ansi") & pl.col("stamp").is_not_null() & ~message.str.contains(NOT_PLAIN_HEAD)
         )
         paths = message.str.contains(".jsonl", literal=True)
+        # A list, joined only per group (`named_groups`): joining per line costs a pass.
         names = (
-            pl.when(paths).then(message).otherwise(message.str.extract_all(NAMES).list.join(" "))
+            pl.when(paths).then(pl.concat_list(message)).otherwise(message.str.extract_all(NAMES))
         )
         return df.filter(tallyable).select(
             "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names
@@ -220,19 +221,20 @@ def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
 
 
 def text_groups(sessions: pl.DataFrame) -> pl.DataFrame:
-    """Session lines (`line`, `stamp`, `names`) grouped by names text, stamp length and stamp
+    """Session lines (`line`, `stamp`, `names`) grouped by names, stamp length and stamp
     offset: count, first line, first and last stamp as text.
 
     Stamps of one length and offset sort as text in time order, so only each group's first and
-    last are parsed; key and id are read once per names text (`named_groups`), not per line:
+    last are parsed; key and id are read once per names (`named_groups`), not per line:
     reading them is the costliest step, and a session's lines repeat the same names.
     """
     stamp = pl.col("stamp")
-    return sessions.group_by(
+    grouped = sessions.group_by(
         "names",
         stamp.str.len_bytes().alias("_length"),
         stamp.str.slice(19).str.strip_chars_start(".0123456789").alias("_offset"),
     ).agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
+    return grouped.with_columns(pl.col("names").list.join(" "))  # text copies out of the block
 
 
 def named_groups(groups: pl.DataFrame) -> pl.DataFrame:
