@@ -23,17 +23,33 @@ def render(report: Report) -> str:
     """The report as Markdown; evidence, then whole sessions, are cut to stay under `LIMIT`."""
     all_blocks = blocks(report)
     for cap in EVIDENCE_CAPS:
-        text = _document(report, all_blocks, cap, len(all_blocks))
-        if len(text) < LIMIT:
-            return text
-    low, high = 0, len(all_blocks)  # keep the most sessions that fit (binary search)
+        rendered = _rendered(all_blocks, cap)
+        if len(rendered) == len(all_blocks):
+            text = _document(report, all_blocks, rendered, cap)
+            if len(text) < LIMIT:
+                return text
+    rendered = _rendered(all_blocks, 0)
+    low, high = 0, len(rendered)  # keep the most sessions that fit (binary search)
     while low < high:
         mid = (low + high + 1) // 2
-        if len(_document(report, all_blocks, 0, mid)) < LIMIT:
+        if len(_document(report, all_blocks, rendered[:mid], 0)) < LIMIT:
             low = mid
         else:
             high = mid - 1
-    return _document(report, all_blocks, 0, low)
+    return _document(report, all_blocks, rendered[:low], 0)
+
+
+def _rendered(all_blocks: list[Block], cap: int | None) -> list[str]:
+    """The blocks' texts in order, up to the first that takes their total past `LIMIT` (a
+    document holding more blocks cannot fit, so a long report is not rendered whole)."""
+    texts: list[str] = []
+    total = 0
+    for block in all_blocks:
+        texts.append("\n\n".join(_block(block, cap)))
+        total += len(texts[-1])
+        if total >= LIMIT:
+            break
+    return texts
 
 
 def escape(text: str) -> str:
@@ -74,11 +90,10 @@ def fenced(lines: list[str]) -> str:
     return f"{fence}text\n{body}\n{fence}"
 
 
-def _document(report: Report, all_blocks: list[Block], cap: int | None, kept: int) -> str:
-    parts = [f"## triage: {headline(report)}"]
-    for block in all_blocks[:kept]:
-        parts += _block(block, cap)
-    notes = _cut_notes(all_blocks, cap, kept)
+def _document(report: Report, all_blocks: list[Block], rendered: list[str], cap: int | None) -> str:
+    """The document with the first `len(rendered)` blocks (their texts) of `all_blocks`."""
+    parts = [f"## triage: {headline(report)}", *rendered]
+    notes = _cut_notes(all_blocks, cap, len(rendered))
     if notes:
         parts.append("> **Shortened to fit a GitHub comment:** " + "; ".join(notes) + ".")
     if report.near_misses:
