@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -410,3 +411,86 @@ def test_json_read_in_blocks_is_the_json_read_whole(
     assert blocks.pairs.equals(whole.pairs)
     assert blocks.tally.equals(whole.tally)
     assert blocks.tally["events"].sum() == 2
+
+
+def pretty(entry: str) -> str:
+    """One json-pretty object as journalctl prints it (tab indent, ` : ` separators)."""
+    return json.dumps(json.loads(entry), indent="\t", separators=(",", " : "))
+
+
+def tslog(second: int, message: str) -> str:
+    return json.dumps({"time": f"2026-05-19T13:43:{second:02d}.000+00:00",
+                       "0": '{"subsystem":"agent/embedded"}', "1": message,
+                       "_meta": {"logLevelName": "INFO"}})  # fmt: skip
+
+
+STRUCTURED_INPUTS = {
+    "journal-json-pretty": "\n".join(
+        [
+            pretty(json_entry(1, "[agent/embedded] start: sessionId=s1 sessionKey=agent:main:a")),
+            pretty(json_entry(2, "[agent/embedded] run end: sessionId=s1")),
+            pretty(json_entry(3, None)),  # MESSAGE null: noted with its line
+            '{\n\t"MESSAGE" : "cut short',  # an object that never closes: 2 lines unparsed
+            pretty(json_entry(5, "[agent/embedded] keepme: sessionId=s1")),
+            "",
+            pretty(json_entry(6, "[agent/embedded] quiet")),
+        ]
+    ),
+    "gateway-file": "\n".join(
+        [
+            tslog(1, "run start: sessionId=s1 sessionKey=agent:main:a"),
+            tslog(2, "run end: sessionId=s1"),
+            "not json at all",  # unparsed
+            tslog(4, "keepme: sessionId=s1"),
+            "",
+            tslog(6, "quiet"),
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURED_INPUTS))
+@pytest.mark.parametrize("chunk", [40, 300])
+def test_structured_formats_read_in_blocks_are_read_as_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, chunk: int
+) -> None:
+    path = write(tmp_path, STRUCTURED_INPUTS[name].encode() + b"\n")
+    options = ParseOptions(keep=("keepme",))
+    assert detect(head_lines(open_source(path))) == name
+    with monkeypatch.context() as whole_read:
+        whole_read.setattr("triage.parsers._block_parser", lambda name: None)
+        whole = parse(path, options)
+    monkeypatch.setattr("triage.parsers.reader.CHUNK", chunk)
+    blocks = parse(path, options)
+    assert blocks.summary == whole.summary
+    assert blocks.summary.unparsed == {"journal-json-pretty": 2, "gateway-file": 1}[name]
+    assert blocks.events.equals(whole.events)
+    assert blocks.events.height == 1  # the keepme entry
+    assert blocks.pairs.equals(whole.pairs)
+    assert blocks.tally.equals(whole.tally)
+    assert blocks.tally["events"].sum() == 2
+
+
+def test_gateway_prefilter_decodes_every_record_whose_message_the_raw_line_does_not_spell(
+    tmp_path: Path,
+) -> None:
+    stamp = '"time":"2026-05-19T13:43:01.000+00:00"'
+    sub = '"0":"{\\"subsystem\\":\\"gateway\\"}"'
+    lines = [
+        f'{{{stamp},{sub},"1":"keep me now","_meta":{{}}}}',  # plain, holds the literal
+        f'{{{stamp},{sub},"1":"nothing to see","_meta":{{}}}}',  # plain, skipped undecoded
+        f'{{{stamp},{sub},"1":"keep","2":"me","_meta":{{}}}}',  # arguments joined: "keep me"
+        f'{{{stamp},"level":"info","subsystem":"x","message":"done","outcome":"ok"}}',  # flat
+        f'{{{stamp},{sub},"1":"quoted \\"keep me\\"","_meta":{{}}}}',  # JSON-escaped spelling
+    ]
+    path = write(tmp_path, "\n".join(lines).encode() + b"\n")
+    result = parse(path, ParseOptions(keep=("keep me", "outcome=")))
+    assert result.summary.format == "gateway-file"
+    assert result.summary.events == 5
+    assert result.events["line"].to_list() == [1, 3, 4, 5]
+    assert result.events["message"].to_list() == [
+        "keep me now",
+        "keep me",
+        "done outcome=ok",
+        'quoted "keep me"',
+    ]

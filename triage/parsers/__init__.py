@@ -110,8 +110,8 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         parsed, skipped = journal_export.parse_export_bytes(data, path, options), 0
         total = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         reading = Reading(_no_lines(), total, widths(_no_lines()))
-    elif name in journal_json.LINE_FRAMERS and options.keep is not None:
-        parsed, total, width = journal_json.parse_blocks(name, source, ctx, options.progress)
+    elif (blockwise := _block_parser(name)) and options.keep is not None:
+        parsed, total, width = journal_json.parse_blocks(blockwise, source, ctx, options.progress)
         skipped, reading = 0, Reading(_no_lines(), total, width)
     elif mode is None:
         lines, total = read_lines(source)
@@ -142,6 +142,14 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
     pairs = parsed.pairs if parsed.pairs is not None else reading.pairs
     tally = parsed.tally if parsed.tally is not None else reading.tally
     return ParseResult(events, summary, pairs, tally)
+
+
+def _block_parser(name: str) -> tuple[journal_json.BlockParser, bytes] | None:
+    """The structured formats parsed block by block (the prefiltered events of a block are few,
+    so memory follows the block); the others (export, verbose) are read whole."""
+    if name == gateway_file.FORMAT.name:
+        return gateway_file.parse_block, b"\n"
+    return journal_json.block_parser(name)
 
 
 def _read_for_mode(

@@ -18,7 +18,7 @@ import polars as pl
 from triage.events import PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name, level_word, parse_iso
-from triage.parsers.journal_json import JSON_VALUE, decode_value, finish, json_value
+from triage.parsers.journal_json import JSON_VALUE, decode_value, finish, json_value, spellings
 
 _ARGS = tuple(str(i) for i in range(6))
 """tslog's positional arguments, `"0"` to `"5"`."""
@@ -104,6 +104,27 @@ def records(objects: pl.DataFrame) -> pl.DataFrame:
 
 
 _RECORD = r'^\{.*"(?:time|_meta|message|severity)"\s*:.*\}$'
+_PLAIN_TSLOG = (
+    r'^\{"time":"[^"\\]*","0":"\{\\"subsystem\\":\\"[^"\\]*\\"\}",'
+    r'"1":"(?:[^"\\]|\\.)*"(?:,"_meta":\{|\}$)'
+)
+"""A tslog record whose message is its `"1"` string alone (the subsystem object first, no
+further arguments), keys in the order tslog writes them."""
+
+
+def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFrame:
+    """Skip decoding plain tslog records that hold no keep literal or session marker (`finish`
+    filters exactly and tallies the session entries).
+
+    A plain record's message is its `"1"` string, so a literal in the message shows in the raw
+    line (plain or JSON-escaped). Any other record is decoded: its message joins several
+    arguments or renders `key=value` pairs that the raw line does not spell out.
+    """
+    if keep is None:
+        return objects
+    text = pl.col("text")
+    plain = text.str.contains(_PLAIN_TSLOG)
+    return objects.filter(~plain | text.str.contains_any(spellings(keep)))
 
 
 def parse_gateway_file(lines: pl.DataFrame, ctx: Context) -> Parsed:
@@ -119,8 +140,14 @@ def parse_gateway_file(lines: pl.DataFrame, ctx: Context) -> Parsed:
     objects = classified.filter(pl.col("kind") == "entry").select(
         "line", pl.col("line").alias("end_line"), "text"
     )
-    events = records(objects).with_columns(file=pl.lit(ctx.path, dtype=pl.String))
+    events = records(_prefilter(objects, ctx.options.keep))
+    events = events.with_columns(file=pl.lit(ctx.path, dtype=pl.String))
     return finish(conform(events, PARSED_SCHEMA), classified, ctx)
+
+
+def parse_block(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
+    """One block of whole lines (records are one per line): the result, no null MESSAGEs."""
+    return parse_gateway_file(lines, ctx), pl.Series(dtype=pl.UInt32)
 
 
 _TSLOG = re.compile(r'^\{.*"time"\s*:.*"0"\s*:.*\}\s*$|^\{.*"0"\s*:.*"_meta"\s*:.*\}\s*$')

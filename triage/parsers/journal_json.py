@@ -293,11 +293,16 @@ def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFr
     """
     if keep is None:
         return objects
-    wanted = (*keep, *MARKERS)  # session entries are tallied: decode them too
-    variants = sorted({*wanted, *(json.dumps(k, ensure_ascii=False)[1:-1] for k in wanted)})
     text = pl.col("text")
     always = text.str.contains(r'"MESSAGE"\s*:\s*(?:\[|"\{)')
-    return objects.filter(text.str.contains_any(variants) | always)
+    return objects.filter(text.str.contains_any(spellings(keep)) | always)
+
+
+def spellings(keep: tuple[str, ...]) -> list[str]:
+    """The keep literals and session markers, plain and JSON-escaped: how they show in raw JSON
+    (session entries are tallied, so they are decoded too)."""
+    wanted = (*keep, *MARKERS)
+    return sorted({*wanted, *(json.dumps(k, ensure_ascii=False)[1:-1] for k in wanted)})
 
 
 def _one_per_line(lines: pl.DataFrame, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -373,20 +378,49 @@ def _decoded(
 LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
 """The modes with one object per line: a block of whole lines parses on its own."""
 
+BlockParser = Callable[[pl.DataFrame, Context], tuple[Parsed, pl.Series]]
+"""Parse one block's lines: the result and the lines whose MESSAGE is null."""
+
+
+def block_parser(name: str) -> tuple[BlockParser, bytes] | None:
+    """How a mode of this module parses one block, and the bytes a block may end before
+    (after their newline); None for a mode read whole."""
+    if name in LINE_FRAMERS:
+        framer = LINE_FRAMERS[name]
+        return (lambda frame, ctx: _decoded(*_one_per_line(frame, framer), ctx)), b"\n"
+    if name == "journal-json-pretty":  # an object starts at a `{` line: blocks cut before one
+        return (lambda frame, ctx: _decoded(*_pretty(frame), ctx)), b"\n{"
+    return None
+
 
 def parse_blocks(
-    name: str, source: Source_, ctx: Context, progress: Callable[[int], None] | None = None
+    parser: tuple[BlockParser, bytes],
+    source: Source_,
+    ctx: Context,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Parsed, int, Widths]:
-    """Parse a one-object-per-line mode block by block (memory follows the block, not the
-    input): the parsed result, the number of lines, and their width statistics."""
-    framer = LINE_FRAMERS[name]
+    """Parse an input block by block with `parser` (memory follows the block, not the input):
+    the parsed result, the number of lines, and their width statistics."""
+    parse_block, boundary = parser
 
     def work(frame: pl.DataFrame) -> tuple[Parsed, pl.Series, Widths]:
-        return *_decoded(*_one_per_line(frame, framer), ctx), widths(frame)
+        parsed, nulls = parse_block(frame, ctx)
+        return _copied_out(parsed), nulls, widths(frame)
 
-    blocks, total = map_blocks(source, work, progress)
+    blocks, total = map_blocks(source, work, progress, boundary)
     width = merged_widths(w for _, (_, _, w) in blocks)
     return _joined([(before, parsed, nulls) for before, (parsed, nulls, _) in blocks]), total, width
+
+
+def _copied_out(parsed: Parsed) -> Parsed:
+    """`parsed` with its frames' strings copied out of the block's buffers: a filtered frame
+    is a view that would keep every block's decoded columns alive until the join."""
+    return replace(
+        parsed,
+        events=copied(parsed.events),
+        pairs=None if parsed.pairs is None else copied(parsed.pairs),
+        tally=None if parsed.tally is None else copied(parsed.tally),
+    )
 
 
 def _joined(blocks: list[tuple[int, Parsed, pl.Series]]) -> Parsed:

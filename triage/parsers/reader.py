@@ -50,22 +50,23 @@ class Source:
     size: int
     """Bytes in the input."""
 
-    def pieces(self) -> Iterator[bytes]:
-        """The input in blocks of about `CHUNK` bytes, each ending at a line end (but the last)."""
+    def pieces(self, boundary: bytes = b"\n") -> Iterator[bytes]:
+        """The input in blocks of about `CHUNK` bytes, each (but the last) ending with the
+        newline of the last `boundary` in it: `b"\\n{"` cuts only before lines starting `{`."""
         if self.data is not None:
             if len(self.data) <= CHUNK:  # one block: no 32 MB buffer for a small input
                 yield self.data
                 return
-            yield from _blocks(io.BytesIO(self.data))
+            yield from _blocks(io.BytesIO(self.data), boundary)
             return
         with open(self.path, "rb", buffering=0) as handle:
             if os.fstat(handle.fileno()).st_size <= CHUNK:
                 yield handle.read()
                 return
-            yield from _blocks(handle)
+            yield from _blocks(handle, boundary)
 
 
-def _blocks(handle: BinaryIO) -> Iterator[bytes]:
+def _blocks(handle: BinaryIO, boundary: bytes) -> Iterator[bytes]:
     """Whole-line blocks read into one reused buffer (fresh 32 MB reads cost page faults)."""
     buf = bytearray(2 * CHUNK)
     view = memoryview(buf)
@@ -81,7 +82,7 @@ def _blocks(handle: BinaryIO) -> Iterator[bytes]:
                 yield bytes(view[:start])
             return
         end = start + read
-        cut = buf.rfind(b"\n", 0, end)
+        cut = buf.rfind(boundary, 0, end)
         if cut < 0:
             start = end
             continue
@@ -190,6 +191,7 @@ def map_blocks(
     source: Source,
     work: Callable[[pl.DataFrame], T],
     progress: Callable[[int], None] | None = None,
+    boundary: bytes = b"\n",
 ) -> tuple[list[tuple[int, T]], int]:
     """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`).
 
@@ -210,7 +212,7 @@ def map_blocks(
             progress(size)
 
     with ThreadPoolExecutor(WORKERS) as pool:
-        for piece in source.pieces():
+        for piece in source.pieces(boundary):
             pending.append((len(piece), pool.submit(_work, piece, source.path, work)))
             while len(pending) > WORKERS:
                 collect(*pending.popleft())
