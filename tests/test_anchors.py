@@ -74,3 +74,28 @@ def test_anchored_prefilter_reads_exactly_what_the_plain_one_reads(
     assert anchored.tally.equals(plain.tally)
     assert anchored.pairs.equals(plain.pairs)
     assert anchored.events.height == 80 * 2 + 1  # the literal lines and the last entry
+
+
+KEEP = tuple(sorted({*(f"compaction {w}" for w in ("failed", "retry", "start")), "timed out",
+                     "outcome=", "ready", "SIGTERM", "lane wait exceeded", "Started ",
+                     *(f"status={n}" for n in range(20, 46))}))  # fmt: skip
+WORDS = ["compaction", "failed", "retry", "timed", "out", "outcome", "=", "ready", "SIG",
+         "TERM", "lane", "wait", "status=3", "Started", "sessionId=s1", "é", " ", "  "]  # fmt: skip
+
+
+@given(bodies=st.lists(st.lists(st.sampled_from(WORDS), max_size=8).map("".join), max_size=40))
+def test_anchored_block_equals_plain_block(bodies: list[str]) -> None:
+    import polars as pl
+
+    from triage.parsers.tally import Prefilter
+
+    assert len(KEEP) >= MIN_LITERALS
+    raw = [line(n, body) for n, body in enumerate(bodies)] + ["  a continuation", ""]
+    frame = pl.DataFrame({"raw": raw}).with_row_index("line", offset=1)
+    hard = r"^\d{4}-\d\d-\d\dT\S+ h node\[1\]: "
+    plain = Prefilter(KEEP, hard, journal=True).block(frame)
+    anchors = choose(KEEP, "compaction timed out\n" * 20 + "".join(bodies))
+    anchored = Prefilter(KEEP, hard, journal=True, anchors=anchors).block(frame)
+    assert anchored.lines.equals(plain.lines)
+    assert anchored.groups.sort(pl.all()).equals(plain.groups.sort(pl.all()))
+    assert anchored.last.equals(plain.last)
