@@ -11,8 +11,10 @@ expressions, over the message with that stamp and its `[tag]` still in front: ne
 `key=value` or a session path).
 
 The cost is per line and expression (polars, about 0.1 us each), so the work is shaped to few
-expressions: the all-line scans in one select, capture-free extraction, and stamps compared as
-text within groups of one length and offset, parsed once per group.
+expressions: the all-line scans in one select (keep literals through `anchors` on big inputs),
+each session line's name tokens found in one pass (`NAMES`), lines grouped by those tokens and
+their stamp's length and offset, and key, id and time read once per group after all blocks
+(stamps of one shape sort as text: only each group's first and last is parsed).
 
 Each block also yields its last entry line (the sentinel giving the input's end time) and its
 line-width statistics (for the pager-chop notes over every line, not only the kept ones).
