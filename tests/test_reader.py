@@ -424,7 +424,26 @@ def tslog(second: int, message: str) -> str:
                        "_meta": {"logLevelName": "INFO"}})  # fmt: skip
 
 
+def verbose(second: int, message: str, cursor_time: bool = True) -> str:
+    """One `-o verbose` entry; without a cursor time its CEST header time is a guess."""
+    if cursor_time:
+        header = f"Tue 2026-05-19 13:43:{second:02d}.000000 UTC [s=a;i={second};t=6522bde30d383]"
+    else:
+        header = f"Di 2026-05-19 15:43:{second:02d}.000000 CEST [s=a;i={second}]"
+    return f"{header}\n    _PID=7\n    SYSLOG_IDENTIFIER=node\n    MESSAGE={message}"
+
+
 STRUCTURED_INPUTS = {
+    "journal-verbose": "\n".join(
+        [
+            verbose(1, "[agent/embedded] run start: sessionId=s1 sessionKey=agent:main:a"),
+            verbose(2, "[agent/embedded] run end: sessionId=s1"),
+            "not verbose at all",  # unparsed
+            verbose(4, "[agent/embedded] keepme: sessionId=s1"),
+            "-- Boot 9e2ffa348b354fbc8555aa1f524214e5 --",
+            verbose(6, "[agent/embedded] quiet", cursor_time=False),  # noted: time guessed
+        ]
+    ),
     "journal-json-pretty": "\n".join(
         [
             pretty(json_entry(1, "[agent/embedded] start: sessionId=s1 sessionKey=agent:main:a")),
@@ -458,12 +477,13 @@ def test_structured_formats_read_in_blocks_are_read_as_whole(
     options = ParseOptions(keep=("keepme",))
     assert detect(head_lines(open_source(path))) == name
     with monkeypatch.context() as whole_read:
-        whole_read.setattr("triage.parsers._block_parser", lambda name: None)
+        whole_read.setattr("triage.parsers._block_reading", lambda name: None)
         whole = parse(path, options)
     monkeypatch.setattr("triage.parsers.reader.CHUNK", chunk)
     blocks = parse(path, options)
     assert blocks.summary == whole.summary
-    assert blocks.summary.unparsed == {"journal-json-pretty": 2, "gateway-file": 1}[name]
+    assert blocks.summary.unparsed == {"journal-json-pretty": 2}.get(name, 1)
+    assert len(blocks.summary.notes) == (name != "gateway-file")  # null MESSAGE, guessed time
     assert blocks.events.equals(whole.events)
     assert blocks.events.height == 1  # the keepme entry
     assert blocks.pairs.equals(whole.pairs)

@@ -30,6 +30,7 @@ from triage.parsers import (
 )
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
+from triage.parsers.blockwise import BlockReading, parse_blocks
 from triage.parsers.reader import Source, head_lines, map_blocks, open_source, read_lines
 from triage.parsers.tally import (
     MARKED,
@@ -110,8 +111,8 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         parsed, skipped = journal_export.parse_export_bytes(data, path, options), 0
         total = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         reading = Reading(_no_lines(), total, widths(_no_lines()))
-    elif (blockwise := _block_parser(name)) and options.keep is not None:
-        parsed, total, width = journal_json.parse_blocks(blockwise, source, ctx, options.progress)
+    elif (blocks := _block_reading(name)) and options.keep is not None:
+        parsed, total, width = parse_blocks(blocks, source, ctx, options.progress)
         skipped, reading = 0, Reading(_no_lines(), total, width)
     elif mode is None:
         lines, total = read_lines(source)
@@ -144,12 +145,15 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
     return ParseResult(events, summary, pairs, tally)
 
 
-def _block_parser(name: str) -> tuple[journal_json.BlockParser, bytes] | None:
+def _block_reading(name: str) -> BlockReading | None:
     """The structured formats parsed block by block (the prefiltered events of a block are few,
-    so memory follows the block); the others (export, verbose) are read whole."""
+    so memory follows the block); `-o export` (binary fields may hold blank lines) is read
+    whole."""
     if name == gateway_file.FORMAT.name:
-        return gateway_file.parse_block, b"\n"
-    return journal_json.block_parser(name)
+        return gateway_file.BLOCKS
+    if name == journal_verbose.FORMAT.name:
+        return journal_verbose.BLOCKS
+    return journal_json.block_reading(name)
 
 
 def _read_for_mode(

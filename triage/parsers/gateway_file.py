@@ -17,6 +17,7 @@ import polars as pl
 
 from triage.events import PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
 from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.blockwise import BlockReading
 from triage.parsers.gateway_line import error_name, level_word, parse_iso
 from triage.parsers.journal_json import JSON_VALUE, decode_value, finish, json_value, spellings
 
@@ -145,9 +146,10 @@ def parse_gateway_file(lines: pl.DataFrame, ctx: Context) -> Parsed:
     return finish(conform(events, PARSED_SCHEMA), classified, ctx)
 
 
-def parse_block(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
-    """One block of whole lines (records are one per line): the result, no null MESSAGEs."""
-    return parse_gateway_file(lines, ctx), pl.Series(dtype=pl.UInt32)
+BLOCKS = BlockReading(
+    lambda lines, ctx: (parse_gateway_file(lines, ctx), pl.Series(dtype=pl.UInt32))
+)
+"""Records are one per line: any block of whole lines parses on its own, noting nothing."""
 
 
 _TSLOG = re.compile(r'^\{.*"time"\s*:.*"0"\s*:.*\}\s*$|^\{.*"0"\s*:.*"_meta"\s*:.*\}\s*$')

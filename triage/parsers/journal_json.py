@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import replace
 
 import polars as pl
@@ -19,10 +18,9 @@ from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conf
 from triage.identity import MARKERS
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.blockwise import BlockReading
 from triage.parsers.gateway_line import error_name, split_gateway_message
-from triage.parsers.reader import Source as Source_
-from triage.parsers.reader import copied, map_blocks
-from triage.parsers.tally import Widths, merge_tallies, merged_widths, tally_events, widths
+from triage.parsers.tally import tally_events
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _OBJECT_1 = rf"\{{(?:[^{{}}\"]|{_STRING})*\}}"
@@ -378,72 +376,17 @@ def _decoded(
 LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
 """The modes with one object per line: a block of whole lines parses on its own."""
 
-BlockParser = Callable[[pl.DataFrame, Context], tuple[Parsed, pl.Series]]
-"""Parse one block's lines: the result and the lines whose MESSAGE is null."""
 
-
-def block_parser(name: str) -> tuple[BlockParser, bytes] | None:
-    """How a mode of this module parses one block, and the bytes a block may end before
-    (after their newline); None for a mode read whole."""
+def block_reading(name: str) -> BlockReading | None:
+    """How a mode of this module is read block by block; None for one read whole."""
     if name in LINE_FRAMERS:
         framer = LINE_FRAMERS[name]
-        return (lambda frame, ctx: _decoded(*_one_per_line(frame, framer), ctx)), b"\n"
+        return BlockReading(lambda frame, ctx: _decoded(*_one_per_line(frame, framer), ctx),
+                            notes=lambda nulls, ctx: _null_note(nulls))  # fmt: skip
     if name == "journal-json-pretty":  # an object starts at a `{` line: blocks cut before one
-        return (lambda frame, ctx: _decoded(*_pretty(frame), ctx)), b"\n{"
+        return BlockReading(lambda frame, ctx: _decoded(*_pretty(frame), ctx), b"\n{",
+                            lambda nulls, ctx: _null_note(nulls))  # fmt: skip
     return None
-
-
-def parse_blocks(
-    parser: tuple[BlockParser, bytes],
-    source: Source_,
-    ctx: Context,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[Parsed, int, Widths]:
-    """Parse an input block by block with `parser` (memory follows the block, not the input):
-    the parsed result, the number of lines, and their width statistics."""
-    parse_block, boundary = parser
-
-    def work(frame: pl.DataFrame) -> tuple[Parsed, pl.Series, Widths]:
-        parsed, nulls = parse_block(frame, ctx)
-        return _copied_out(parsed), nulls, widths(frame)
-
-    blocks, total = map_blocks(source, work, progress, boundary)
-    width = merged_widths(w for _, (_, _, w) in blocks)
-    return _joined([(before, parsed, nulls) for before, (parsed, nulls, _) in blocks]), total, width
-
-
-def _copied_out(parsed: Parsed) -> Parsed:
-    """`parsed` with its frames' strings copied out of the block's buffers: a filtered frame
-    is a view that would keep every block's decoded columns alive until the join."""
-    return replace(
-        parsed,
-        events=copied(parsed.events),
-        pairs=None if parsed.pairs is None else copied(parsed.pairs),
-        tally=None if parsed.tally is None else copied(parsed.tally),
-    )
-
-
-def _joined(blocks: list[tuple[int, Parsed, pl.Series]]) -> Parsed:
-    """One `Parsed` from per-block results (`before`: lines preceding each block)."""
-
-    def shifted(frame: pl.DataFrame, before: int, *columns: str) -> pl.DataFrame:
-        return copied(frame.with_columns((pl.col(c) + before).cast(pl.UInt32) for c in columns))
-
-    events = [shifted(p.events, before, "line", "end_line") for before, p, _ in blocks]
-    pairs = [shifted(p.pairs, before, "line") for before, p, _ in blocks if p.pairs is not None]
-    firsts = [p.first_unparsed + before for before, p, _ in blocks if p.first_unparsed]
-    nulls = [n + before for before, _, n in blocks]
-    return Parsed(
-        events=pl.concat(events) if events else conform(pl.DataFrame(), PARSED_SCHEMA),
-        entries=sum(p.entries for _, p, _ in blocks),
-        continuations=sum(p.continuations for _, p, _ in blocks),
-        noise=sum(p.noise for _, p, _ in blocks),
-        unparsed=sum(p.unparsed for _, p, _ in blocks),
-        first_unparsed=min(firsts, default=None),
-        notes=_null_note(pl.concat(nulls) if nulls else pl.Series(dtype=pl.UInt32)),
-        pairs=pl.concat(pairs) if pairs else None,
-        tally=merge_tallies([p.tally for _, p, _ in blocks if p.tally is not None]),
-    )
 
 
 def parse_json(lines: pl.DataFrame, ctx: Context) -> Parsed:

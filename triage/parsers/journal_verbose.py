@@ -9,10 +9,12 @@ indented to `4 + len(NAME) + 1`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import polars as pl
 
 from triage.parsers.base import Context, Format, Parsed
+from triage.parsers.blockwise import BlockReading
 from triage.parsers.journal_json import finish, journal_events, pivot_fields
 
 HEADER = (
@@ -103,6 +105,12 @@ def _headers(classified: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 def parse_verbose(lines: pl.DataFrame, ctx: Context) -> Parsed:
     """Parse `journalctl -o verbose`."""
+    parsed, guessed = _parse(lines, ctx)
+    return replace(parsed, notes=_guessed_note(guessed, ctx))
+
+
+def _parse(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
+    """The result without notes, and the lines of entries whose time was guessed."""
     classified = _classify(lines)
     headers = _headers(classified, ctx)
     fields = pivot_fields(_fields(classified)).drop("__REALTIME_TIMESTAMP")
@@ -114,14 +122,48 @@ def parse_verbose(lines: pl.DataFrame, ctx: Context) -> Parsed:
         events["ts"] == header_ts.dt.replace_time_zone("UTC")
     ).fill_null(False)
     events = events.with_columns(ts_inferred=guessed)
-    notes: tuple[str, ...] = ()
-    if guessed.any():
-        zone = ctx.options.tz or "UTC"
-        notes = (
-            f"{int(guessed.sum())} verbose entries have no cursor time; their header times "
-            f"were read in {zone} (the header zone is an abbreviation; use --tz)",
-        )
-    return finish(events, classified, ctx, notes)
+    return finish(events, classified, ctx), entries["line"].filter(guessed).cast(pl.UInt32)
+
+
+def _guessed_note(lines: pl.Series, ctx: Context) -> tuple[str, ...]:
+    if not lines.len():
+        return ()
+    zone = ctx.options.tz or "UTC"
+    return (
+        f"{lines.len()} verbose entries have no cursor time; their header times "
+        f"were read in {zone} (the header zone is an abbreviation; use --tz)",
+    )
+
+
+def _cut_before_header(buf: bytearray, lo: int, end: int) -> int:
+    """The newline before the last complete header line in `buf[lo:end]` (-1 if none): an entry
+    starts there, so the lines before it parse on their own."""
+    pos = end
+    while (newline := buf.rfind(b"\n", lo, pos)) >= 0:
+        line_end = buf.find(b"\n", newline + 1, end)
+        if line_end >= 0 and _is_header(bytes(buf[newline + 1 : line_end])):
+            return newline
+        pos = newline
+    return -1
+
+
+_CONTROL = bytes(c for c in range(32) if c != 9)
+
+
+def _is_header(line: bytes) -> bool:
+    """A header line as the parser reads it, judged strictly: no control bytes (ANSI colour,
+    the separators Python counts as spaces and polars does not), valid UTF-8, `HEADER`."""
+    text = line.removesuffix(b"\r")
+    if len(text.translate(None, _CONTROL)) != len(text):
+        return False
+    try:
+        return _HEADER_RE.match(text.decode()) is not None
+    except UnicodeDecodeError:
+        return False
+
+
+BLOCKS = BlockReading(_parse, _cut_before_header, _guessed_note)
+"""Verbose read block by block: blocks end before a header line, where an entry starts."""
 
 
 _HEADER_RE = re.compile(HEADER)
