@@ -349,6 +349,32 @@ def test_export_line_that_is_not_a_field_is_unparsed() -> None:
         assert parsed.events["message"].to_list() == ["hi"]
 
 
+EXPORT_NAMES = ["__CURSOR", "__REALTIME_TIMESTAMP", "MESSAGE", "_PID", "SYSLOG_IDENTIFIER", "X"]
+TEXT_VALUE = st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)))
+FIELD_LINE = st.tuples(st.sampled_from(EXPORT_NAMES), TEXT_VALUE).map(lambda kv: "=".join(kv))
+MESSAGE_LINE = st.sampled_from(["MESSAGE=keep me", "MESSAGE=x sessionId=s1", 'MESSAGE={"a":1}'])
+
+
+@settings(deadline=None)
+@given(
+    lines=st.lists(st.one_of(FIELD_LINE, MESSAGE_LINE, st.just("")), max_size=30),
+    keep=st.sampled_from([None, ("keep me",)]),
+)
+def test_export_lines_frame_is_the_bytes_walk_on_text_fields(
+    lines: list[str], keep: tuple[str, ...] | None
+) -> None:
+    """The block reader's fast path: `KEY=value` and blank lines read alike either way."""
+    data = ("\n".join(lines) + "\n").encode()
+    options = ParseOptions(keep=keep)
+    walked = journal_export.parse_export_bytes(data, PATH, options)
+    framed = journal_export.parse_export(frame(data), Context(PATH, options))
+    assert accounting(framed) == accounting(walked)
+    assert framed.first_unparsed == walked.first_unparsed
+    assert framed.events.equals(walked.events)
+    for mine, theirs in ((framed.pairs, walked.pairs), (framed.tally, walked.tally)):
+        assert (mine is None and theirs is None) or mine.equals(theirs)  # type: ignore[union-attr]
+
+
 CURSOR = "s=6a58a99f;i=67;b=97725e34;m=811fab;t=6522bde30d383;x=d383d7ce"
 VERBOSE = f"""Di 2026-05-19 15:43:45.077123 CEST [{CURSOR}]
     _HOSTNAME=casper

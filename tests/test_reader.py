@@ -433,7 +433,26 @@ def verbose(second: int, message: str, cursor_time: bool = True) -> str:
     return f"{header}\n    _PID=7\n    SYSLOG_IDENTIFIER=node\n    MESSAGE={message}"
 
 
+def export(second: int, message: str) -> str:
+    """One `-o export` entry; a MESSAGE with a newline is binary: `KEY`, 8-byte length, bytes."""
+    head = f"__CURSOR=s=a;i={second}\n__REALTIME_TIMESTAMP=17791982{second:02d}000000\n"
+    if "\n" not in message:
+        return f"{head}MESSAGE={message}\n"
+    size = len(message.encode()).to_bytes(8, "little").decode("latin-1")
+    return f"{head}MESSAGE\n{size}{message}\n"
+
+
 STRUCTURED_INPUTS = {
+    "journal-export": "\n".join(
+        [
+            export(1, "[agent/embedded] run start: sessionId=s1 sessionKey=agent:main:a"),
+            # A binary payload holding a blank line and a line shaped like a bare key.
+            export(2, "[agent/embedded] run end: sessionId=s1\n\nMESSAGE\nnot=a field"),
+            "not a field",  # unparsed
+            export(4, "[agent/embedded] keepme: sessionId=s1"),
+            export(6, "[agent/embedded] quiet"),
+        ]
+    ),
     "journal-verbose": "\n".join(
         [
             verbose(1, "[agent/embedded] run start: sessionId=s1 sessionKey=agent:main:a"),
@@ -483,7 +502,8 @@ def test_structured_formats_read_in_blocks_are_read_as_whole(
     blocks = parse(path, options)
     assert blocks.summary == whole.summary
     assert blocks.summary.unparsed == {"journal-json-pretty": 2}.get(name, 1)
-    assert len(blocks.summary.notes) == (name != "gateway-file")  # null MESSAGE, guessed time
+    notes = {"gateway-file": 0, "journal-export": 0}.get(name, 1)  # null MESSAGE, guessed time
+    assert len(blocks.summary.notes) == notes
     assert blocks.events.equals(whole.events)
     assert blocks.events.height == 1  # the keepme entry
     assert blocks.pairs.equals(whole.pairs)

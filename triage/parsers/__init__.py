@@ -105,15 +105,15 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         raise ParseError(f"unknown input format {name!r}; choose one of {known}", Location(path))
     ctx = Context(path=path, options=options, mtime=source.mtime)
     mode = journal_short.MODE_BY_NAME.get(name)
-    if name == journal_export.FORMAT.name:
+    if (blocks := _block_reading(name)) and options.keep is not None:
+        parsed, total, width = parse_blocks(blocks, source, ctx, options.progress)
+        skipped, reading = 0, Reading(_no_lines(), total, width)
+    elif name == journal_export.FORMAT.name:
         # Export fields can be binary with a length prefix (and newlines inside): read bytes.
         data = source.data if source.data is not None else _read_bytes(path)
         parsed, skipped = journal_export.parse_export_bytes(data, path, options), 0
         total = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         reading = Reading(_no_lines(), total, widths(_no_lines()))
-    elif (blocks := _block_reading(name)) and options.keep is not None:
-        parsed, total, width = parse_blocks(blocks, source, ctx, options.progress)
-        skipped, reading = 0, Reading(_no_lines(), total, width)
     elif mode is None:
         lines, total = read_lines(source)
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0
@@ -147,12 +147,13 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
 
 def _block_reading(name: str) -> BlockReading | None:
     """The structured formats parsed block by block (the prefiltered events of a block are few,
-    so memory follows the block); `-o export` (binary fields may hold blank lines) is read
-    whole."""
+    so memory follows the block)."""
     if name == gateway_file.FORMAT.name:
         return gateway_file.BLOCKS
     if name == journal_verbose.FORMAT.name:
         return journal_verbose.BLOCKS
+    if name == journal_export.FORMAT.name:
+        return journal_export.BLOCKS
     return journal_json.block_reading(name)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
@@ -18,8 +19,9 @@ from triage.parsers.base import Context, Parsed
 from triage.parsers.reader import Cutter, Source, copied, map_blocks
 from triage.parsers.tally import Widths, merge_tallies, merged_widths, widths
 
-BlockParser = Callable[[pl.DataFrame, Context], tuple[Parsed, pl.Series]]
-"""Parse one block's lines: the result (without notes) and the lines it notes."""
+BlockParser = Callable[[Any, Context], tuple[Parsed, pl.Series]]
+"""Parse one block (its lines frame, or its bytes with `raw`): the result (without notes) and
+the lines it notes."""
 Notes = Callable[[pl.Series, Context], tuple[str, ...]]
 """The input's notes from every line the blocks noted (line numbers from the input's start)."""
 
@@ -36,6 +38,8 @@ class BlockReading:
     cut: bytes | Cutter = b"\n"
     """Where a block may end: after the newline of this byte string, or as the cutter says."""
     notes: Notes = _no_notes
+    raw: bool = False
+    """Parse each block's bytes rather than its lines frame."""
 
 
 def parse_blocks(
@@ -47,11 +51,13 @@ def parse_blocks(
     """Parse an input block by block: the joined result, the number of lines, and their width
     statistics."""
 
-    def work(frame: pl.DataFrame) -> tuple[Parsed, pl.Series, Widths]:
-        parsed, noted = reading.parse(frame, ctx)
-        return _copied_out(parsed), noted, widths(frame)
+    def work(block: pl.DataFrame | bytes) -> tuple[Parsed, pl.Series, Widths]:
+        parsed, noted = reading.parse(block, ctx)
+        # Width notes tell a pager's chop; bytes-read formats (export) have none, as when whole.
+        width = Widths() if isinstance(block, bytes) else widths(block)
+        return _copied_out(parsed), noted, width
 
-    blocks, total = map_blocks(source, work, progress, reading.cut)
+    blocks, total = map_blocks(source, work, progress, reading.cut, reading.raw)
     width = merged_widths(w for _, (_, _, w) in blocks)
     joined = _joined([(before, parsed, noted) for before, (parsed, noted, _) in blocks])
     noted = [n + before for before, (_, n, _) in blocks]

@@ -13,8 +13,11 @@ import re
 
 import polars as pl
 
+from triage.identity import MARKERS
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
+from triage.parsers.blockwise import BlockReading
 from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed, pivot_fields
+from triage.parsers.reader import split_lines
 
 _NAME = r"[A-Za-z0-9_]+"
 _LENGTH_BYTES = 8
@@ -79,8 +82,19 @@ def _entries(fields: pl.DataFrame, classified: pl.DataFrame) -> pl.DataFrame:
 def parse_export(lines: pl.DataFrame, ctx: Context) -> Parsed:
     """Parse `journalctl -o export` from the lines frame (best effort for binary fields)."""
     classified = _classify(lines)
-    fields = _fields(classified)
-    return journal_parsed(_entries(fields, classified), classified, ctx)
+    wanted = _wanted(classified, ctx.options.keep)
+    return journal_parsed(_entries(_fields(wanted), wanted), classified, ctx)
+
+
+def _wanted(classified: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFrame:
+    """The lines of the entries a keep literal or session marker may be read from (`finish`
+    filters exactly and tallies the session entries); console-json MESSAGEs always count."""
+    if keep is None:
+        return classified
+    raw = pl.col("raw")
+    hit = raw.str.contains_any([*keep, *MARKERS]) | raw.str.starts_with("MESSAGE={")
+    entries = classified.filter(hit)["entry"].unique()
+    return classified.filter(pl.col("entry").is_in(entries.implode()))
 
 
 _NAME_BYTES = re.compile(rb"[A-Za-z0-9_]+")
@@ -147,6 +161,61 @@ def parse_export_bytes(data: bytes, path: str, options: ParseOptions | None = No
     classified = pl.DataFrame(kinds, schema={"line": pl.UInt32, "kind": pl.String}, orient="row")
     ctx = Context(path, options or ParseOptions())
     return journal_parsed(fields, classified, ctx)
+
+
+_KEY_LINE = re.compile(rb"[A-Za-z0-9_]+\n")
+_BARE_AFTER_NEWLINE = re.compile(rb"\n[A-Za-z0-9_]+\n")
+
+
+def _next_bare(buf: bytearray, pos: int, end: int) -> int:
+    """Where the next bare `KEY` line (a binary field) at or after `pos` starts, or -1."""
+    if _KEY_LINE.match(buf, pos, end):
+        return pos
+    found = _BARE_AFTER_NEWLINE.search(buf, pos, end)
+    return found.start() + 1 if found else -1
+
+
+def _cut_between_entries(buf: bytearray, lo: int, end: int) -> int:
+    """The newline of the last blank line in `buf[:end]` outside binary payloads, or -1.
+
+    Binary payloads may hold blank lines, so the fields are walked from the block's start
+    (an entry start): from one bare `KEY` line to the next, skipping each payload by its
+    length prefix; text fields hold no newline. Clean exports have no bare keys at all.
+    """
+    best, pos = -1, 0
+    while pos < end:
+        bare = _next_bare(buf, pos, end)
+        blank = buf.rfind(b"\n\n", pos, end if bare < 0 else bare)
+        best = blank + 1 if blank >= 0 else best
+        length_at = buf.find(b"\n", bare) + 1 if bare >= 0 else end
+        if length_at + _LENGTH_BYTES > end:
+            break
+        size = int.from_bytes(buf[length_at : length_at + _LENGTH_BYTES], "little")
+        pos = length_at + _LENGTH_BYTES + size + 1
+    return best
+
+
+def _parse_block(piece: bytes, ctx: Context) -> tuple[Parsed, pl.Series]:
+    """One block (whole entries): vectorised when it holds only `KEY=value` and blank lines in
+    valid UTF-8 without CR (there both readings agree), else the exact walk of its bytes."""
+    nothing = pl.Series(dtype=pl.UInt32)
+    if b"\r" not in piece:
+        lines = split_lines(piece, ctx.path)
+        raw = pl.col("raw")
+        clean = lines.select(
+            fields=(raw.is_null() | raw.str.contains(f"^{_NAME}=")).all(),
+            # The lossy split shows invalid UTF-8 as U+FFFD: more of them than the bytes hold.
+            replaced=raw.str.count_matches("\ufffd", literal=True).sum(),
+        )
+        valid = clean["replaced"].item() == piece.count("\ufffd".encode())
+        if clean["fields"].item() and valid:
+            return parse_export(lines, ctx), nothing
+    return parse_export_bytes(piece, ctx.path, ctx.options), nothing
+
+
+BLOCKS = BlockReading(_parse_block, _cut_between_entries, raw=True)
+"""Export read block by block, each block's bytes parsed on their own (blocks end at a blank
+line outside binary payloads, where an entry starts)."""
 
 
 def sniff_export(head: list[str]) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import polars as pl
 
@@ -199,11 +199,13 @@ def numbered(frame: pl.DataFrame, before: int) -> pl.DataFrame:
 
 def map_blocks(
     source: Source,
-    work: Callable[[pl.DataFrame], T],
+    work: Callable[[Any], T],
     progress: Callable[[int], None] | None = None,
     boundary: bytes | Cutter = b"\n",
+    raw: bool = False,
 ) -> tuple[list[tuple[int, T]], int]:
-    """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`).
+    """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`), or
+    with `raw` to its bytes.
 
     Blocks are split and worked on by `WORKERS` threads (polars releases the GIL), at most
     `WORKERS + 1` blocks in flight, so memory follows the block size, not the input. Returns
@@ -223,7 +225,8 @@ def map_blocks(
 
     with ThreadPoolExecutor(WORKERS) as pool:
         for piece in source.pieces(boundary):
-            pending.append((len(piece), pool.submit(_work, piece, source.path, work)))
+            task = pool.submit(_raw_work if raw else _work, piece, source.path, work)
+            pending.append((len(piece), task))
             while len(pending) > WORKERS:
                 collect(*pending.popleft())
         while pending:
@@ -231,10 +234,21 @@ def map_blocks(
     return results, total
 
 
-def _work(piece: bytes, path: str, work: Callable[[pl.DataFrame], T]) -> tuple[int, T]:
+def _work(piece: bytes, path: str, work: Callable[[Any], T]) -> tuple[int, T]:
     """One block: split it into lines (one row per line, so the height is its line count)."""
-    frame = _split(piece, path)
-    return frame.height, work(frame.with_row_index("line", offset=1))
+    frame = split_lines(piece, path)
+    return frame.height, work(frame)
+
+
+def _raw_work(piece: bytes, path: str, work: Callable[[Any], T]) -> tuple[int, T]:
+    """One block worked on as bytes; its lines counted as `_split` would count them."""
+    lines = piece.count(b"\n") + (1 if piece and not piece.endswith(b"\n") else 0)
+    return lines, work(piece)
+
+
+def split_lines(piece: bytes, path: str) -> pl.DataFrame:
+    """A block's lines frame: `line` (1-based in the block), `raw`."""
+    return _split(piece, path).with_row_index("line", offset=1)
 
 
 def _split(piece: bytes, path: str) -> pl.DataFrame:
