@@ -442,6 +442,36 @@ def test_verbose_cursor_time_localised_weekdays_and_separators() -> None:
     assert parsed.first_unparsed == 14
 
 
+PREFILTERED_VERBOSE = (
+    VERBOSE
+    + f"""Di 2026-05-19 15:44:00.000000 CEST [{CURSOR}]
+    MESSAGE=keep me please
+Di 2026-05-19 15:44:01.000000 CEST [{CURSOR}]
+    MESSAGE=run end: sessionId=s1
+Di 2026-05-19 15:44:02.000000 CEST [{CURSOR}]
+    MESSAGE={{"time":"2026-05-19T13:44:02.000Z","level":"info","subsystem":"gateway",\
+"message":"console json","outcome":"kept"}}
+Di 2026-05-19 15:44:03.000000 CEST [{CURSOR}]
+    MESSAGE=nothing to keep
+"""
+)
+
+
+def test_verbose_prefilter_decodes_only_what_can_matter_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx = Context(PATH, ParseOptions(keep=("keep me", "outcome=kept")))
+    lines = frame(PREFILTERED_VERBOSE)
+    filtered = journal_verbose.parse_verbose(lines, ctx)
+    monkeypatch.setattr(journal_verbose, "_wanted", lambda c, headers, keep: headers["entry"])
+    everything = journal_verbose.parse_verbose(lines, ctx)
+    assert filtered.events.equals(everything.events)
+    assert accounting(filtered) == accounting(everything)
+    assert filtered.notes == everything.notes and "1 verbose entries" in filtered.notes[0]
+    assert filtered.tally is not None and filtered.tally.equals(everything.tally)
+    assert filtered.events.height == 2  # "keep me", and "outcome=kept" rendered from JSON
+
+
 def test_verbose_header_zone_from_tz_option() -> None:
     parsed = journal_verbose.parse_verbose(
         frame(VERBOSE), Context(PATH, ParseOptions(tz="Europe/Berlin"))

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import polars as pl
 
+from triage.identity import MARKERS
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
 from triage.parsers.journal_json import finish, journal_events, pivot_fields
@@ -113,7 +114,10 @@ def _parse(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
     """The result without notes, and the lines of entries whose time was guessed."""
     classified = _classify(lines)
     headers = _headers(classified, ctx)
-    fields = pivot_fields(_fields(classified)).drop("__REALTIME_TIMESTAMP")
+    wanted = _wanted(classified, headers, ctx.options.keep)
+    headers = headers.filter(pl.col("entry").is_in(wanted.implode()))
+    within = classified.filter(pl.col("entry").is_in(wanted.implode()))
+    fields = pivot_fields(_fields(within)).drop("__REALTIME_TIMESTAMP")
     entries = headers.join(fields, on="entry", how="left").sort("line")
     events = journal_events(entries, ctx.path)
     # Guessed only where the header time survived (no source time, no gateway ISO stamp).
@@ -123,6 +127,20 @@ def _parse(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
     ).fill_null(False)
     events = events.with_columns(ts_inferred=guessed)
     return finish(events, classified, ctx), entries["line"].filter(guessed).cast(pl.UInt32)
+
+
+def _wanted(
+    classified: pl.DataFrame, headers: pl.DataFrame, keep: tuple[str, ...] | None
+) -> pl.Series:
+    """The entries whose fields are decoded: with a prefilter, those a keep literal or session
+    marker may be read from (`finish` filters exactly and tallies the session entries), with a
+    console-json MESSAGE, or whose time may be a guess (the note counts them)."""
+    if keep is None:
+        return headers["entry"]
+    raw = pl.col("raw")
+    hit = raw.str.contains_any([*keep, *MARKERS]) | raw.str.starts_with("    MESSAGE={")
+    found = classified.filter(hit)["entry"]
+    return pl.concat([found, headers.filter("_guessed")["entry"]]).unique()
 
 
 def _guessed_note(lines: pl.Series, ctx: Context) -> tuple[str, ...]:
