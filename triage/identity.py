@@ -122,6 +122,17 @@ def _key_id_fields(msg: pl.Expr) -> list[pl.Expr]:
     ]
 
 
+NAMES = rf"(?-u:\b)(?:lane=|sessionKey=|key=agent:|sessionId=){TOKEN}"
+"""Every `<name><value>` token a key or id is read from outside a session path.
+
+A message's tokens joined by spaces give the same key and id as the message (the reader's
+tally relies on it; keep this in step with `_key_id_fields`): each non-path match of
+`_key_id_fields` lies inside one of these (an alternation of its patterns, found leftmost
+first), ends where that token ends (at the same terminator), and sees the same character
+before it. Messages naming a `.jsonl` path keep their whole text instead.
+"""
+
+
 def _first(msg: pl.Expr, guard: str, name: str, value: str = TOKEN) -> pl.Expr:
     """The first `<name><value>` token's value: what `extract(guard + name + (value))` gives.
 

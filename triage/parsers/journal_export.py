@@ -13,10 +13,9 @@ import re
 
 import polars as pl
 
-from triage.identity import MARKERS
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
 from triage.parsers.blockwise import BlockReading
-from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed, pivot_fields
+from triage.parsers.journal_json import JOURNAL_FIELDS, journal_parsed, may_matter, pivot_fields
 from triage.parsers.reader import split_lines
 
 _NAME = r"[A-Za-z0-9_]+"
@@ -87,13 +86,10 @@ def parse_export(lines: pl.DataFrame, ctx: Context) -> Parsed:
 
 
 def _wanted(classified: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFrame:
-    """The lines of the entries a keep literal or session marker may be read from (`finish`
-    filters exactly and tallies the session entries); console-json MESSAGEs always count."""
+    """The lines of the entries worth decoding (`may_matter`); all without a prefilter."""
     if keep is None:
         return classified
-    raw = pl.col("raw")
-    hit = raw.str.contains_any([*keep, *MARKERS]) | raw.str.starts_with("MESSAGE={")
-    entries = classified.filter(hit)["entry"].unique()
+    entries = classified.filter(may_matter(pl.col("raw"), keep, "MESSAGE="))["entry"].unique()
     return classified.filter(pl.col("entry").is_in(entries.implode()))
 
 

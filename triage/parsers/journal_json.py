@@ -296,6 +296,15 @@ def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFr
     return objects.filter(text.str.contains_any(spellings(keep)) | always)
 
 
+def may_matter(field_line: pl.Expr, keep: tuple[str, ...], message: str) -> pl.Expr:
+    """Lines of a `NAME=value` export (export, verbose) that make their entry worth decoding:
+    a keep literal or session marker (`finish` filters exactly and tallies the session entries),
+    or a console-json MESSAGE (`message` is how its line starts), whose meta keys become text."""
+    return field_line.str.contains_any([*keep, *MARKERS]) | field_line.str.starts_with(
+        f"{message}{{"
+    )
+
+
 def spellings(keep: tuple[str, ...]) -> list[str]:
     """The keep literals and session markers, plain and JSON-escaped: how they show in raw JSON
     (session entries are tallied, so they are decoded too)."""

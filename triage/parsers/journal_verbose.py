@@ -13,10 +13,9 @@ from dataclasses import replace
 
 import polars as pl
 
-from triage.identity import MARKERS
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
-from triage.parsers.journal_json import finish, journal_events, pivot_fields
+from triage.parsers.journal_json import finish, journal_events, may_matter, pivot_fields
 
 HEADER = (
     r"^(?P<weekday>\S+) (?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?) (?P<zone>\S+)"
@@ -132,14 +131,11 @@ def _parse(lines: pl.DataFrame, ctx: Context) -> tuple[Parsed, pl.Series]:
 def _wanted(
     classified: pl.DataFrame, headers: pl.DataFrame, keep: tuple[str, ...] | None
 ) -> pl.Series:
-    """The entries whose fields are decoded: with a prefilter, those a keep literal or session
-    marker may be read from (`finish` filters exactly and tallies the session entries), with a
-    console-json MESSAGE, or whose time may be a guess (the note counts them)."""
+    """The entries whose fields are decoded: with a prefilter, those `may_matter` or whose time
+    may be a guess (the note counts them); all without one."""
     if keep is None:
         return headers["entry"]
-    raw = pl.col("raw")
-    hit = raw.str.contains_any([*keep, *MARKERS]) | raw.str.starts_with("    MESSAGE={")
-    found = classified.filter(hit)["entry"]
+    found = classified.filter(may_matter(pl.col("raw"), keep, "    MESSAGE="))["entry"]
     return pl.concat([found, headers.filter("_guessed")["entry"]]).unique()
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from triage.events import UTC_US
-from triage.identity import MARKERS, PAIR_SCHEMA, TOKEN, session_fields
+from triage.identity import MARKERS, NAMES, PAIR_SCHEMA, session_fields
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
 from triage.timeinfer import parse_iso
@@ -55,14 +55,6 @@ NOT_PLAIN_HEAD = (
     rf"{STAMPED}(?:{cl.TAG}(?: |$))?(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
 )
 """Messages the parser reads differently (an `openclaw logs` level or a `subsystem=` prefix)."""
-NAMES = rf"(?-u:\b)(?:lane=|sessionKey=|key=agent:|sessionId=){TOKEN}"
-"""Every `<name><value>` token `identity` reads a key or id from outside a session path.
-
-A message's tokens joined by spaces give the same key and id as the message: each of
-`identity`'s own matches lies inside one of these (an alternation of its patterns, found
-leftmost first), ends where that token ends (at the same terminator), and sees the same
-character before it. Messages naming a `.jsonl` path keep their whole text instead.
-"""
 
 
 @dataclass(frozen=True, slots=True)
