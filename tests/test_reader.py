@@ -6,12 +6,13 @@ import gzip
 import io
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from triage.errors import Location, ParseError
@@ -289,6 +290,53 @@ def test_blocks_smaller_than_lines_change_nothing(
     small = parse(str(data / "seed-paste.txt"))
     assert small.summary == whole.summary
     assert small.events.equals(whole.events)
+
+
+def reference_blocks(data: bytes, boundary: bytes, chunk: int) -> list[bytes]:
+    """Blocks as specified: each ends with the newline of the last `boundary` within `chunk`
+    bytes of its start, else of the first one after; the last block holds the rest."""
+    blocks, start = [], 0
+    while len(data) - start > chunk:
+        cut = data.rfind(boundary, start, start + chunk)
+        if cut < 0:
+            cut = data.find(boundary, start + chunk - len(boundary) + 1)
+        if cut < 0:
+            break
+        blocks.append(data[start : cut + 1])
+        start = cut + 1
+    return [*blocks, data[start:]] if start < len(data) else blocks
+
+
+@given(
+    lines=st.lists(st.sampled_from(["", "a", "{", "{x", "bb bb", "x" * 30]), max_size=40),
+    boundary=st.sampled_from([b"\n", b"\n{"]),
+    chunk=st.integers(1, 50),
+    window=st.integers(1, 20),
+    in_memory=st.booleans(),
+)
+@example(lines=["x" * 30, "{"], boundary=b"\n{", chunk=31, window=4, in_memory=False)  # straddles
+@example(lines=["x" * 30, "", "{"], boundary=b"\n{", chunk=20, window=3, in_memory=True)  # after
+@example(lines=["x" * 30, "{"], boundary=b"\n{", chunk=10, window=22, in_memory=False)  # at an edge
+def test_planned_blocks_are_cut_as_specified(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[str],
+    boundary: bytes,
+    chunk: int,
+    window: int,
+    in_memory: bool,
+) -> None:
+    """Blocks planned by reading small windows before each cut (and read later, by position)
+    are the blocks a scan of the whole input gives, in memory or from a file."""
+    data = "\n".join(lines).encode()
+    path = write(tmp_path_factory.mktemp("blocks"), data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("triage.parsers.reader.CHUNK", chunk)
+        patch.setattr("triage.parsers.reader.WINDOW", window)
+        source = open_source(path)
+        if in_memory:
+            source = replace(source, data=data)
+        pieces = [bytes(p) if isinstance(p, bytes) else p.read() for p in source.pieces(boundary)]
+    assert pieces == (reference_blocks(data, boundary, chunk) if len(data) > chunk else [data])
 
 
 def iso_line(second: int, body: str) -> str:
