@@ -1,7 +1,7 @@
 """Rule matching: ordered steps per correlation key, with counts, windows and absences.
 
 Shape, chosen for speed: each rule's step and `without` predicates are polars expressions
-evaluated over the whole events frame in one `select` (`str.contains_any`, `str.contains`,
+evaluated over the whole events frame in one `select` (`literals.contains_any`, `str.contains`,
 `str.extract_groups`, `pl.when`). Only the candidate hits (rows where some predicate holds, a
 tiny share of a log) leave polars. Sequences are then assembled per key by a Python loop over
 those few candidate hits, never over all lines. The semantics are documented in docs/rules.md.
@@ -16,6 +16,7 @@ from enum import StrEnum
 import polars as pl
 
 from triage.findings import Finding, NearMiss, sort_findings
+from triage.literals import contains_any
 from triage.predicates import candidates, select_all
 from triage.rules import RuleSet
 from triage.sequences import Matched, match_rule
@@ -127,7 +128,7 @@ BORROWS: tuple[Borrow, ...] = (
     # A V8 abort joins systemd's `Main process exited` line of its unit.
     Borrow(
         "unit",
-        _MESSAGE.str.contains_any(list(V8_ABORT)),
+        contains_any(_MESSAGE, V8_ABORT),
         Toward.AFTER,
         _MESSAGE.str.contains("Main process exited", literal=True),
     ),

@@ -26,6 +26,7 @@ from datetime import timedelta
 import polars as pl
 
 from triage.events import EVENT_SCHEMA, conform
+from triage.literals import contains_any
 
 MARKERS: tuple[str, ...] = ("sessionKey=", "lane=session:", "key=agent:", "sessionId=", ".jsonl")
 """Substrings of the lines that can name a session key or id. The reader tallies such lines
@@ -68,7 +69,7 @@ def identify(events: pl.DataFrame, pairs: pl.DataFrame | None = None) -> pl.Data
 
 def _with_fields(events: pl.DataFrame) -> pl.DataFrame:
     """Run the field regexes only on messages that can hold one (`=` or a `.jsonl` path)."""
-    gate = pl.col("message").str.contains_any(["=", ".jsonl", "locked"]).fill_null(False)
+    gate = contains_any(pl.col("message"), ["=", ".jsonl", "locked"]).fill_null(False)
     indexed = events.with_row_index("_row")
     found = indexed.filter(gate).select("_row", "message")
     found = (

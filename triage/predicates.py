@@ -1,6 +1,6 @@
 """Rule predicates as polars expressions: one `select` for all rules over the whole events frame.
 
-Each step's and `without`'s field matchers become boolean expressions (`str.contains_any`,
+Each step's and `without`'s field matchers become boolean expressions (`literals.contains_any`,
 `str.contains`, `str.extract_groups`, numeric casts); only the rows where one holds (a tiny share
 of a log) leave polars, as `Hit`s in time order.
 """
@@ -17,6 +17,7 @@ import polars as pl
 
 from triage.events import EVENT_SCHEMA
 from triage.hits import Hit
+from triage.literals import contains_any
 from triage.rules import Cond, FieldMatch, Op, Rule, Step
 
 _STRINGY = (pl.String, pl.Enum, pl.Categorical)
@@ -172,7 +173,7 @@ def _cond(target: pl.Expr, dtype: pl.DataType, c: Cond) -> pl.Expr:
     elif c.op is Op.PREFIX:
         expr = text.str.starts_with(c.value)
     elif c.op is Op.CONTAINS:
-        expr = text.str.contains_any(list(c.value))
+        expr = contains_any(text, c.value)
     elif c.op is Op.IN:
         expr = text.is_in([str(v) for v in c.value] if stringy else list(c.value))
     elif c.op is Op.NOT:

@@ -16,6 +16,7 @@ import re
 import polars as pl
 
 from triage.events import PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
+from triage.literals import contains_any
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
 from triage.parsers.gateway_line import error_name, level_word, parse_iso
@@ -125,7 +126,7 @@ def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFr
         return objects
     text = pl.col("text")
     plain = text.str.contains(_PLAIN_TSLOG)
-    return objects.filter(~plain | text.str.contains_any(spellings(keep)))
+    return objects.filter(~plain | contains_any(text, spellings(keep)))
 
 
 def parse_gateway_file(lines: pl.DataFrame, ctx: Context) -> Parsed:

@@ -16,6 +16,7 @@ import polars as pl
 
 from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Source, conform
 from triage.identity import MARKERS
+from triage.literals import contains_any
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
@@ -249,8 +250,8 @@ def finish(
     pairs = tally = None
     if ctx.options.keep is not None:
         message = pl.col("message")
-        keep = message.str.contains_any(list(ctx.options.keep)).fill_null(False)
-        named = message.str.contains_any(list(MARKERS)).fill_null(False)
+        keep = contains_any(message, ctx.options.keep).fill_null(False)
+        named = contains_any(message, MARKERS).fill_null(False)
         pairs, tally = tally_events(events.filter(~keep & named), ctx.path)
         events = events.filter(keep)
     return Parsed(
@@ -293,16 +294,14 @@ def _prefilter(objects: pl.DataFrame, keep: tuple[str, ...] | None) -> pl.DataFr
         return objects
     text = pl.col("text")
     always = text.str.contains(r'"MESSAGE"\s*:\s*(?:\[|"\{)')
-    return objects.filter(text.str.contains_any(spellings(keep)) | always)
+    return objects.filter(contains_any(text, spellings(keep)) | always)
 
 
 def may_matter(field_line: pl.Expr, keep: tuple[str, ...], message: str) -> pl.Expr:
     """Lines of a `NAME=value` export (export, verbose) that make their entry worth decoding:
     a keep literal or session marker (`finish` filters exactly and tallies the session entries),
     or a console-json MESSAGE (`message` is how its line starts), whose meta keys become text."""
-    return field_line.str.contains_any([*keep, *MARKERS]) | field_line.str.starts_with(
-        f"{message}{{"
-    )
+    return contains_any(field_line, [*keep, *MARKERS]) | field_line.str.starts_with(f"{message}{{")
 
 
 def spellings(keep: tuple[str, ...]) -> list[str]:

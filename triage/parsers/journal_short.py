@@ -17,6 +17,7 @@ import polars as pl
 from triage import timeinfer
 from triage.events import LEVEL_DTYPE, PARSED_SCHEMA, SOURCE_DTYPE, Level, Source, conform
 from triage.identity import MARKERS
+from triage.literals import contains_any
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.gateway_line import error_name
@@ -132,7 +133,7 @@ def parse_lines(
     del simple, rest, classified  # free the line copies before the fields are read
     n_entries = grouped.height
     if ctx.options.keep is not None:
-        wanted = pl.col("text").str.contains_any([*ctx.options.keep, *MARKERS])
+        wanted = contains_any(pl.col("text"), [*ctx.options.keep, *MARKERS])
         grouped = grouped.filter(wanted | pl.col("line").is_in(list(forced)))
     frame = read_fields(grouped, mode).with_columns(
         header_end=pl.lit(timeinfer.header_end(lines), pl.Date)
@@ -169,7 +170,7 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
         unit=_unit(),
         error=_on_subset(
             df,
-            pl.col("message").str.contains_any(["Error", "Exception"]),
+            contains_any(pl.col("message"), ["Error", "Exception"]),
             error_name(pl.col("message")),
         ),
     )

@@ -22,7 +22,6 @@ line-width statistics (for the pager-chop notes over every line, not only the ke
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ import polars as pl
 
 from triage.events import UTC_US
 from triage.identity import MARKERS, NAMES, PAIR_SCHEMA, session_fields
+from triage.literals import alternation
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
 from triage.timeinfer import parse_iso
@@ -43,7 +43,7 @@ TALLY_SCHEMA: dict[str, pl.DataType] = {
 }
 ENDINGS = 3
 """Distinct line endings at the top width worth remembering (the cut note needs three)."""
-MARKED = "|".join(re.escape(m) for m in MARKERS)
+MARKED = alternation(MARKERS)
 STRICT_ISO = (
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
     r"(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)"
@@ -146,11 +146,11 @@ class Prefilter:
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
         raw = pl.col("raw")
-        literals = _alternation(self.keep)
+        literals = alternation(self.keep)
         # The scans over every line, in one select so that polars runs them side by side.
         flags = frame.select(
             hard=raw.str.contains(self.hard_start).fill_null(False),
-            literal=raw.str.contains(_alternation(self.anchors or self.keep)).fill_null(False),
+            literal=raw.str.contains(alternation(self.anchors or self.keep)).fill_null(False),
             marked=raw.str.contains(MARKED).fill_null(False),
         )
         if self.anchors:  # the few lines holding an anchor: do they hold a literal?
@@ -195,11 +195,6 @@ class Prefilter:
         return df.filter(tallyable).select(
             "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names
         )
-
-
-def _alternation(literals: tuple[str, ...]) -> str:
-    """A regex matching any of `literals` (none when empty)."""
-    return "|".join(re.escape(k) for k in literals) if literals else "$^"
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
