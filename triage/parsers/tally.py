@@ -89,9 +89,9 @@ class Widths:
 def widths(lines: pl.DataFrame) -> Widths:
     """The width statistics (in characters) of a lines frame (`raw`).
 
-    A line's byte length is free and at most four times its character count, so only the lines
-    at least a quarter as long (in bytes) as the longest can be the widest: only those are
-    counted in characters.
+    A line's byte length is free and at least its character count, so a widest line is at least
+    as long in bytes as the longest line (in bytes) is in characters: only lines that long are
+    counted in characters (on ASCII text, the longest lines alone).
     """
     raw = pl.col("raw")
     size = lines["raw"].str.len_bytes()
@@ -99,7 +99,8 @@ def widths(lines: pl.DataFrame) -> Widths:
     if not known:
         return Widths()
     longest = int(size.max())  # type: ignore[arg-type]
-    wide = lines.filter(size * 4 >= longest).with_columns(width=raw.str.len_chars())
+    floor = lines.filter(size == longest)["raw"].str.len_chars().max()
+    wide = lines.filter(size >= floor).with_columns(width=raw.str.len_chars())
     top = int(wide["width"].max())  # type: ignore[arg-type]
     at_top = wide.filter(pl.col("width") == top).select(
         chop=raw.str.ends_with(">").sum(),
