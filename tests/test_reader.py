@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -268,6 +270,19 @@ def test_stdin_is_read_as_dash(monkeypatch: pytest.MonkeyPatch, data: Path) -> N
     result = parse("-")
     assert accounts(result.summary) == (43, 7, 17, 19, 0)
     assert result.events["file"].unique().to_list() == ["-"]
+
+
+def test_a_pipe_is_read_once_like_stdin(tmp_path: Path, data: Path) -> None:
+    """`triage analyze <(journalctl ...)` passes a pipe: it cannot be reread or sought."""
+    fifo = tmp_path / "journal"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=fifo.write_bytes, args=[(data / "seed-excerpt.log").read_bytes()]
+    )
+    writer.start()
+    result = parse(str(fifo))
+    writer.join()
+    assert accounts(result.summary) == (43, 7, 17, 19, 0)
 
 
 def test_zst_without_zstandard_says_what_to_do(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -216,13 +217,18 @@ def _cutter(boundary: bytes | Cutter) -> Cutter:
 
 
 def open_source(path: str) -> Source:
-    """Open `path` (`-` for stdin, `.gz`, `.zst`) or raise `ParseError` saying what to do."""
+    """Open `path` (`-` for stdin, `.gz`, `.zst`, a pipe) or raise `ParseError` saying what to
+    do. Pipes and stdin are read into memory (they can be read only once); files stay on disk."""
     if path == "-":
         return _in_memory(path, sys.stdin.buffer.read(), None)
     if os.path.isdir(path):
         raise ParseError("is a directory; give the log file inside it", Location(path))
     try:
-        mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device (`<(journalctl ...)`): read once
+            with open(path, "rb") as handle:
+                return _in_memory(path, handle.read(), None)
+        mtime = datetime.fromtimestamp(info.st_mtime, UTC)
         if path.endswith(".gz"):
             with gzip.open(path, "rb") as handle:
                 return _in_memory(path, handle.read(), mtime)
