@@ -68,7 +68,8 @@ class Source:
             if len(self.data) <= CHUNK:  # one block: no 32 MB buffer for a small input
                 yield self.data
             elif isinstance(boundary, bytes):
-                yield from _spans(self, _MemoryWindows(self.data), len(self.data), boundary)
+                data = self.data
+                yield from _spans(self, lambda lo, hi: data[lo:hi], len(data), boundary)
             else:
                 yield from _blocks(io.BytesIO(self.data), boundary)
             return
@@ -77,7 +78,8 @@ class Source:
             if size <= CHUNK:
                 yield handle.read()
             elif isinstance(boundary, bytes):
-                yield from _spans(self, _FileWindows(handle.fileno()), size, boundary)
+                fd = handle.fileno()
+                yield from _spans(self, lambda lo, hi: _pread(fd, lo, hi - lo), size, boundary)
             else:
                 yield from _blocks(handle, boundary)
 
@@ -115,29 +117,10 @@ def _pread(fd: int, start: int, size: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-class _FileWindows:
-    """Reads a file's bytes `start..end` by position (to find cuts without reading blocks)."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __call__(self, start: int, end: int) -> bytes:
-        return _pread(self.fd, start, end - start)
-
-
-class _MemoryWindows:
-    """An in-memory input's bytes `start..end`, as `_FileWindows` reads a file's."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __call__(self, start: int, end: int) -> bytes:
-        return self.data[start:end]
-
-
 WINDOW = 64 * 1024
 """Bytes read before a planned cut to find the boundary (doubled until one is found)."""
 Windows = Callable[[int, int], bytes]
+"""`window(lo, hi)`: the input's bytes `lo..hi` (read from the file or sliced from memory)."""
 
 
 def _spans(source: Source, window: Windows, size: int, boundary: bytes) -> Iterator[Span]:
@@ -171,17 +154,15 @@ def _cut_before(window: Windows, start: int, end: int, boundary: bytes) -> int:
 
 def _cut_after(window: Windows, end: int, size: int, boundary: bytes) -> int:
     """The position of the first `boundary` not wholly before `end` (in `..size`), or -1."""
-    lo = max(end - len(boundary) + 1, 0)
-    width = WINDOW
-    while lo < size:
+    lo, width = max(end - len(boundary) + 1, 0), WINDOW
+    while True:
         hi = min(lo + width, size)
         found = window(lo, hi).find(boundary)
         if found >= 0:
             return lo + found
-        lo, width = hi - len(boundary) + 1, width * 2
         if hi == size:
-            break
-    return -1
+            return -1
+        lo, width = hi - len(boundary) + 1, width * 2
 
 
 def _blocks(handle: BinaryIO, boundary: bytes | Cutter) -> Iterator[bytes]:

@@ -147,7 +147,6 @@ class Prefilter:
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
         raw = pl.col("raw")
-        literals = alternation(self.keep)
         # The scans over every line, in one select so that polars runs them side by side.
         flags = frame.select(
             hard=raw.str.contains(self.hard_start).fill_null(False),
@@ -156,7 +155,7 @@ class Prefilter:
         )
         if self.anchors:  # the few lines holding an anchor: do they hold a literal?
             near = frame.filter(flags["literal"])
-            found = near.filter(raw.str.contains(literals))["line"]
+            found = near.filter(raw.str.contains(alternation(self.keep)))["line"]
             flags = flags.with_columns(literal=frame["line"].is_in(found.implode()))
         skip = flags["hard"] & ~flags["literal"]
         marked = frame.filter(skip & flags["marked"])
