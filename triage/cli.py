@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -300,5 +302,35 @@ def _read_text(path: Path) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: run the command, then end the process at once.
+
+    Tearing the interpreter down (freeing every module of polars, rich and typer, and the
+    frames of a big run) takes 50-100 ms, a sixth of a small run's wall time, and does nothing
+    a user can see: the reports are written and closed by then, and the streams are flushed
+    here. An unexpected exception still goes through Python's own exit (its traceback).
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as stop:
+        code = _exit_code(stop.code)
+    os._exit(_flushed(code))
+
+
+def _exit_code(code: object) -> int:
+    """The process status Python gives `sys.exit(code)` (a text is printed, status 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _flushed(code: int) -> int:
+    """Flush stdout and stderr; a reader that closed the pipe early (`| head`) is no error."""
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe; a stream closed already (stderr after a closed pipe, see handles_errors).
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    return code
