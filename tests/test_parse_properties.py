@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -128,6 +129,39 @@ session_logs = st.lists(session_line | st.just("    at x (a.js:1:1)"), max_size=
 def test_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
     full = _sessions(data, ParseOptions(input_format="journal-short-iso"))
     kept = _sessions(data, ParseOptions(input_format="journal-short-iso", keep=("keepme",)))
+    assert kept == full
+
+
+CONSOLE_JSON = [
+    '{"subsystem":"diagnostic","message":"lane task error: lane=session:agent:main:d"}',
+    '{"time":"2026-05-19T13:43:47.5Z","level":"warn","message":"sessionId=s4 keepme"}',
+    '{"time":"2026-05-19T13:40:00Z","level":"info","message":"sessionId=s5 tallied"}',
+]
+gateway_message = st.tuples(
+    st.sampled_from(GATEWAY),
+    st.sampled_from(PREFIX),
+    st.lists(st.sampled_from(BODY), max_size=4).map("".join),
+).map("".join) | st.sampled_from(CONSOLE_JSON)
+
+
+def json_entry(message: str, as_bytes: bool, micros: int) -> str:
+    """One `journalctl -o json` line; MESSAGE as a byte array when `as_bytes` (as for ANSI)."""
+    value: str | list[int] = list(message.encode()) if as_bytes else message
+    fields = {"__REALTIME_TIMESTAMP": str(micros), "_PID": "1", "MESSAGE": value}
+    return json.dumps({"SYSLOG_IDENTIFIER": "node", **fields}, ensure_ascii=False)
+
+
+json_logs = st.lists(
+    st.tuples(gateway_message, st.booleans(), st.integers(1779198225000000, 1779198229999999)),
+    max_size=12,
+).map(lambda entries: "\n".join(json_entry(*e) for e in entries).encode())
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=json_logs)
+def test_json_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
+    full = _sessions(data, ParseOptions(input_format="journal-json"))
+    kept = _sessions(data, ParseOptions(input_format="journal-json", keep=("keepme",)))
     assert kept == full
 
 

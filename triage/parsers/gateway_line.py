@@ -9,14 +9,13 @@ from __future__ import annotations
 import polars as pl
 
 from triage.events import LEVEL_DTYPE
-from triage.parsers.classify import ANSI, ERROR_NAME
+from triage.parsers.classify import ANSI, ERROR_NAME, TAG
 from triage.parsers.classify import ISO as ISO_STAMP
 
 _CLOCK_STAMP = r"\d\d:\d\d:\d\d(?:\.\d{3})?"
-_GATEWAY_LINE = (
-    rf"(?s)^(?:(?P<iso>{ISO_STAMP})\s+|{_CLOCK_STAMP}\s+)?"
-    r"(?:\[(?P<tag>[A-Za-z][\w./:@-]*)\](?: +|$))?(?P<rest>.*)$"
-)
+GATEWAY_HEAD = rf"^(?:{ISO_STAMP}\s+|{_CLOCK_STAMP}\s+)?(?:{TAG}(?: +|$))?"
+"""What comes before a console line's message: an ISO or time-only stamp, then a `[tag]`
+(each optional; it always matches, maybe empty). The message is the rest of the text."""
 
 _LEVEL_WORDS: dict[str, str] = {
     "trace": "trace",
@@ -79,18 +78,22 @@ def split_gateway_message(df: pl.DataFrame) -> pl.DataFrame:
     """
     if "subsystem" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.String).alias("subsystem"))
-    parts = strip_ansi(pl.col("message")).str.extract_groups(_GATEWAY_LINE)
-    tag = parts.struct.field("tag")
-    tag_level = level_word(tag)
-    return (
-        df.with_columns(_parts=parts, _tag_level=tag_level)
-        .with_columns(
-            ts=pl.coalesce(parse_iso(pl.col("_parts").struct.field("iso")), pl.col("ts")),
-            subsystem=pl.when(pl.col("_tag_level").is_null())
-            .then(pl.coalesce(pl.col("_parts").struct.field("tag"), pl.col("subsystem")))
-            .otherwise(pl.col("subsystem")),
-            level=pl.coalesce(pl.col("_tag_level"), pl.col("level")),
-            message=pl.coalesce(pl.col("_parts").struct.field("rest"), pl.col("message")),
-        )
-        .drop("_parts", "_tag_level")
+    # Capture-free, on columns computed once (an eager select shares no sub-expression): the
+    # head is found by one anchored match, and stamp and tag are read from that short text; a
+    # capture group over the whole message cost a second regex pass per row.
+    text = strip_ansi(pl.col("message"))
+    df = df.with_columns(_text=text).with_columns(
+        _head=pl.col("_text").str.extract(GATEWAY_HEAD, 0)
     )
+    head = pl.col("_head")
+    tag = head.str.extract(TAG, 0).str.strip_prefix("[").str.strip_suffix("]")
+    df = df.with_columns(_tag=tag).with_columns(_tag_level=level_word(pl.col("_tag")))
+    iso = head.str.extract(rf"^{ISO_STAMP}\s", 0).str.strip_chars_end()
+    return df.with_columns(
+        ts=pl.coalesce(parse_iso(iso), pl.col("ts")),
+        subsystem=pl.when(pl.col("_tag_level").is_null())
+        .then(pl.coalesce(pl.col("_tag"), pl.col("subsystem")))
+        .otherwise(pl.col("subsystem")),
+        level=pl.coalesce(pl.col("_tag_level"), pl.col("level")),
+        message=pl.coalesce(pl.col("_text").str.slice(head.str.len_chars()), pl.col("message")),
+    ).drop("_text", "_head", "_tag", "_tag_level")

@@ -50,6 +50,9 @@ JOURNAL_FIELDS = (
     "MESSAGE",
 )
 """The journal fields that feed the events frame (LOG-FORMATS §1.6 field reference)."""
+BRIEF_FIELDS = ("MESSAGE", "_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP")
+"""The fields an event's `message` and `ts` come from (`journal_events`): all that the literal
+prefilter and the session tally read."""
 
 _PRIORITY_LEVEL = {
     "0": "fatal",
@@ -78,8 +81,13 @@ as Python's and Rust's lossy decoders do)."""
 
 
 def json_value(text: pl.Expr, key: str, value: str = JSON_VALUE) -> pl.Expr:
-    """The raw JSON text of `key`'s value in each object (null when absent)."""
-    return text.str.extract(rf'[{{,]\s*"{re.escape(key)}"\s*:\s*({value})', 1)
+    """The raw JSON text of `key`'s value in each object (null when absent).
+
+    Capture-free: the whole `"key": value` match, then its anchored `"key":` cut off. A capture
+    group costs a second regex pass per row: it made field extraction 3-4x slower.
+    """
+    name = rf'[{{,]\s*"{re.escape(key)}"\s*:\s*'
+    return text.str.extract(rf"{name}(?:{value})", 0).str.replace(f"^{name}", "")
 
 
 def decode_bytes(numbers: pl.Expr) -> pl.Expr:
@@ -104,20 +112,25 @@ def decode_bytes(numbers: pl.Expr) -> pl.Expr:
     return valid.str.decode("hex").cast(pl.String)
 
 
-def decode_value(raw: pl.Expr, *, join: bool) -> pl.Expr:
+def decode_value(raw: pl.Expr, *, join: bool, arrays: bool = True) -> pl.Expr:
     """Raw JSON value text -> String: strings unescaped, byte arrays decoded, string arrays
-    joined with newlines (`join`) or reduced to their first item, `null` -> null."""
+    joined with newlines (`join`) or reduced to their first item, `null` -> null.
+
+    `arrays=False` when no value of the column is an array: the same result without the array
+    branches, which polars would evaluate over every row anyway (a dozen list operations).
+    """
     is_string = raw.str.starts_with('"')
-    is_strings = raw.str.contains(r'^\[\s*"')
-    is_bytes = raw.str.contains(r"^\[\s*\d")
-    strings = pl.when(is_strings).then(raw).str.json_decode(pl.List(pl.String))
     # Only strings with escapes need the JSON decoder; the others just lose their quotes.
     escaped = pl.when(is_string & raw.str.contains("\\", literal=True)).then(raw)
     plain = raw.str.slice(1, raw.str.len_bytes() - 2)
+    string = pl.when(is_string).then(pl.coalesce(escaped.str.json_decode(pl.String), plain))
+    if not arrays:
+        return string.when(raw == "null").then(pl.lit(None, dtype=pl.String)).otherwise(raw)
+    is_strings = raw.str.contains(r'^\[\s*"')
+    is_bytes = raw.str.contains(r"^\[\s*\d")
+    strings = pl.when(is_strings).then(raw).str.json_decode(pl.List(pl.String))
     return (
-        pl.when(is_string)
-        .then(pl.coalesce(escaped.str.json_decode(pl.String), plain))
-        .when(is_strings)
+        string.when(is_strings)
         .then(strings.list.join("\n") if join else strings.list.first())
         .when(is_bytes)
         .then(decode_bytes(pl.when(is_bytes).then(raw)))
@@ -127,18 +140,23 @@ def decode_value(raw: pl.Expr, *, join: bool) -> pl.Expr:
     )
 
 
-def decode_objects(objects: pl.DataFrame) -> pl.DataFrame:
-    """Objects frame (`line`, `end_line`, `text`) -> journal fields frame for `journal_events`."""
+def decode_objects(objects: pl.DataFrame, keys: tuple[str, ...] = JOURNAL_FIELDS) -> pl.DataFrame:
+    """Objects frame (`line`, `end_line`, `text`) -> journal fields frame for `journal_events`
+    (`keys`, MESSAGE among them: the fields to decode)."""
     # Extract once, then decode from columns: eager selects do not share sub-expressions.
     raw = objects.select(
         "line",
         "end_line",
-        *(json_value(pl.col("text"), key, _JOURNAL_VALUE).alias(key) for key in JOURNAL_FIELDS),
+        *(json_value(pl.col("text"), key, _JOURNAL_VALUE).alias(key) for key in keys),
     )
+    arrays = raw.select(pl.col(k).str.starts_with("[").any() for k in keys).row(0)
     return raw.select(
         "line",
         "end_line",
-        *(decode_value(pl.col(k), join=k == "MESSAGE").alias(k) for k in JOURNAL_FIELDS),
+        *(
+            decode_value(pl.col(k), join=k == "MESSAGE", arrays=bool(a)).alias(k)
+            for k, a in zip(keys, arrays, strict=True)
+        ),
         message_null=pl.col("MESSAGE") == "null",
     )
 
@@ -148,14 +166,11 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
     missing ones allowed) -> events conformed to `PARSED_SCHEMA`, gateway lines split."""
     missing = [k for k in JOURNAL_FIELDS if k not in fields.columns]
     fields = fields.with_columns(pl.lit(None, dtype=pl.String).alias(k) for k in missing)
-    micros = pl.coalesce("_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP").str.strip_chars()
     events = fields.select(
         pl.lit(path, dtype=pl.String).alias("file"),
         pl.col("line").cast(pl.UInt32),
         pl.col("end_line").cast(pl.UInt32),
-        ts=pl.from_epoch(micros.cast(pl.Int64, strict=False), time_unit="us").dt.replace_time_zone(
-            "UTC"
-        ),
+        ts=_entry_time(),
         ts_inferred=pl.lit(False),
         source=pl.lit(Source.JOURNAL.value, dtype=SOURCE_DTYPE),
         host=pl.col("_HOSTNAME"),
@@ -166,7 +181,7 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
         .str.strip_chars()
         .replace_strict(_PRIORITY_LEVEL, default=None, return_dtype=pl.String)
         .cast(LEVEL_DTYPE),
-        message=pl.col("MESSAGE").fill_null(""),
+        message=_MESSAGE,
     )
     events = _console_json(split_gateway_message(events))
     events = events.with_columns(error=error_name(pl.col("message")))
@@ -176,6 +191,29 @@ def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:
         level=pl.when(raise_to_error).then(pl.lit("error", dtype=LEVEL_DTYPE)).otherwise("level")
     )
     return conform(events, PARSED_SCHEMA)
+
+
+def brief_events(fields: pl.DataFrame) -> pl.DataFrame:
+    """`line`, `end_line`, `ts` and `message` of `journal_events`, from `BRIEF_FIELDS` only
+    (the same steps: what follows them changes neither column)."""
+    events = fields.select(
+        pl.col("line").cast(pl.UInt32),
+        pl.col("end_line").cast(pl.UInt32),
+        ts=_entry_time(),
+        level=pl.lit(None, dtype=LEVEL_DTYPE),
+        message=_MESSAGE,
+    )
+    return _console_json(split_gateway_message(events)).select("line", "end_line", "ts", "message")
+
+
+_MESSAGE = pl.col("MESSAGE").fill_null("")
+
+
+def _entry_time() -> pl.Expr:
+    """When the entry was logged: the sender's own stamp, else journald's, in UTC µs."""
+    micros = pl.coalesce("_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP").str.strip_chars()
+    cast = micros.cast(pl.Int64, strict=False)
+    return pl.from_epoch(cast, time_unit="us").dt.replace_time_zone("UTC")
 
 
 def _unit() -> pl.Expr:
@@ -238,10 +276,16 @@ def line_counts(classified: pl.DataFrame) -> dict[str, int]:
 
 
 def finish(
-    events: pl.DataFrame, classified: pl.DataFrame, ctx: Context, notes: tuple[str, ...] = ()
+    events: pl.DataFrame,
+    classified: pl.DataFrame,
+    ctx: Context,
+    notes: tuple[str, ...] = (),
+    brief: pl.DataFrame | None = None,
 ) -> Parsed:
     """Accounting and the literal prefilter shared by the structured parsers.
 
+    `brief`: the same entries with only `line`, `message` and `ts` read (`BRIEF_FIELDS`), when
+    `events` holds in full only those of them with a keep literal: the tally reads `brief`.
     `--strict` is enforced once for every format by the registry, from `first_unparsed`.
     """
     counts = line_counts(classified)
@@ -252,7 +296,8 @@ def finish(
         message = pl.col("message")
         keep = contains_any(message, ctx.options.keep).fill_null(False)
         named = contains_any(message, MARKERS).fill_null(False)
-        pairs, tally = tally_events(events.filter(~keep & named), ctx.path)
+        tallied = events if brief is None else brief
+        pairs, tally = tally_events(tallied.filter(~keep & named), ctx.path)
         events = events.filter(keep)
     return Parsed(
         events=events,
@@ -377,8 +422,24 @@ def _decoded(
 ) -> tuple[Parsed, pl.Series]:
     """Framed objects -> `Parsed` (without notes) and the lines whose MESSAGE is null."""
     nulls = objects.filter(pl.col("text").str.contains(r'"MESSAGE"\s*:\s*null'))["line"]
-    fields = decode_objects(_prefilter(objects, ctx.options.keep)).drop("message_null")
-    return finish(journal_events(fields, ctx.path), classified, ctx), nulls
+    candidates = _prefilter(objects, ctx.options.keep)
+    if ctx.options.keep is None:
+        fields = decode_objects(candidates).drop("message_null")
+        return finish(journal_events(fields, ctx.path), classified, ctx), nulls
+    return _kept(candidates, classified, ctx, ctx.options.keep), nulls
+
+
+def _kept(
+    candidates: pl.DataFrame, classified: pl.DataFrame, ctx: Context, keep: tuple[str, ...]
+) -> Parsed:
+    """With a keep prefilter: every candidate's message and time first (`BRIEF_FIELDS`, all the
+    tally reads), then every field of only those whose message holds a keep literal (about 1 %
+    of entries, against the ~40 % that name a session). Halves a block's decoding."""
+    brief = brief_events(decode_objects(candidates, BRIEF_FIELDS))
+    wanted = brief.filter(contains_any(pl.col("message"), keep).fill_null(False))["line"]
+    full = candidates.filter(pl.col("line").is_in(wanted.implode()))
+    events = journal_events(decode_objects(full).drop("message_null"), ctx.path)
+    return finish(events, classified, ctx, brief=brief)
 
 
 LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
