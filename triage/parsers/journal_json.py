@@ -280,12 +280,12 @@ def finish(
     classified: pl.DataFrame,
     ctx: Context,
     notes: tuple[str, ...] = (),
-    brief: pl.DataFrame | None = None,
+    tallied: pl.DataFrame | None = None,
 ) -> Parsed:
     """Accounting and the literal prefilter shared by the structured parsers.
 
-    `brief`: the same entries with only `line`, `message` and `ts` read (`BRIEF_FIELDS`), when
-    `events` holds in full only those of them with a keep literal: the tally reads `brief`.
+    `tallied`: the entries to tally (`line`, `message`, `ts`: a session marker and no keep
+    literal), when the parser read them apart from `events`; else they are taken from `events`.
     `--strict` is enforced once for every format by the registry, from `first_unparsed`.
     """
     counts = line_counts(classified)
@@ -295,9 +295,9 @@ def finish(
     if ctx.options.keep is not None:
         message = pl.col("message")
         keep = contains_any(message, ctx.options.keep).fill_null(False)
-        named = contains_any(message, MARKERS).fill_null(False)
-        tallied = events if brief is None else brief
-        pairs, tally = tally_events(tallied.filter(~keep & named), ctx.path)
+        if tallied is None:
+            tallied = events.filter(~keep & contains_any(message, MARKERS).fill_null(False))
+        pairs, tally = tally_events(tallied, ctx.path)
         events = events.filter(keep)
     return Parsed(
         events=events,
@@ -436,10 +436,16 @@ def _kept(
     tally reads), then every field of only those whose message holds a keep literal (about 1 %
     of entries, against the ~40 % that name a session). Halves a block's decoding."""
     brief = brief_events(decode_objects(candidates, BRIEF_FIELDS))
-    wanted = brief.filter(contains_any(pl.col("message"), keep).fill_null(False))["line"]
+    message = pl.col("message")
+    flags = brief.select(
+        keep=contains_any(message, keep).fill_null(False),
+        named=contains_any(message, MARKERS).fill_null(False),
+    )
+    wanted = brief["line"].filter(flags["keep"])
     full = candidates.filter(pl.col("line").is_in(wanted.implode()))
     events = journal_events(decode_objects(full).drop("message_null"), ctx.path)
-    return finish(events, classified, ctx, brief=brief)
+    tallied = brief.filter(~flags["keep"] & flags["named"])
+    return finish(events, classified, ctx, tallied=tallied)
 
 
 LINE_FRAMERS = {"journal-json": "^$", "journal-json-seq": "^\x1e", "journal-json-sse": "^data: ?"}
