@@ -6,6 +6,7 @@ import json
 import struct
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -578,6 +579,18 @@ def test_gateway_file_shapes(line: str, expected: tuple[object, ...]) -> None:
     assert parsed.events.select("ts", "host", "subsystem", "level", "message").rows() == [expected]
     assert parsed.events["source"].to_list() == ["gateway-file"]
     assert accounting(parsed) == (1, 0, 0, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(GATEWAY_CASES), min_size=1, max_size=8))
+def test_gateway_file_shapes_read_alike_in_one_block(cases: list[Any]) -> None:
+    """A block reads each record as it reads alone (the parser skips argument and meta-pair
+    steps that no record of the block needs)."""
+    lines, expected = zip(*(case.values for case in cases), strict=True)
+    parsed = gateway_file.parse_gateway_file(frame("\n".join(lines) + "\n"), Context(PATH))
+    assert parsed.events.select("ts", "host", "subsystem", "level", "message").rows() == list(
+        expected
+    )
 
 
 def test_gateway_file_accounting_and_error_name() -> None:

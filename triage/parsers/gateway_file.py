@@ -56,37 +56,59 @@ def _values(objects: pl.DataFrame) -> pl.DataFrame:
     """
     text = pl.col("text")
     raw = objects.with_columns(json_value(text, key).alias(f"raw_{key}") for key in _KEYS)
+    arrays = raw.select(pl.col(f"raw_{key}").str.starts_with("[").any() for key in _KEYS).row(0)
     return raw.with_columns(
-        decode_value(pl.col(f"raw_{key}"), join=False).alias(key) for key in _KEYS
+        decode_value(pl.col(f"raw_{key}"), join=False, arrays=bool(a)).alias(key)
+        for key, a in zip(_KEYS, arrays, strict=True)
     )
 
 
-def _args() -> tuple[pl.Expr, pl.Expr]:
+def _args(present: dict[str, bool]) -> tuple[pl.Expr, pl.Expr]:
     """tslog positional arguments -> (subsystem from a `{"subsystem":…}` name, message text).
 
     String arguments are joined with spaces; object arguments follow as ` key=value` pairs.
+    `present` says which arguments (`"2"`) and object arguments (`"{2"`) occur at all: the
+    others add nothing, and leaving them out spares a dozen list operations per argument.
     """
     strings: list[pl.Expr] = []
     pairs: list[pl.Expr] = []
     subsystem = pl.col(_ARGS[0]).str.extract(_SUBSYSTEM_NAME, 1)
-    for key in _ARGS:
+    for key in (k for k in _ARGS if present[k]):
         raw, value = pl.col(f"raw_{key}"), pl.col(key)
         if key == _ARGS[0]:
             value = pl.when(subsystem.is_null()).then(value)
         is_object = raw.str.starts_with("{")
         strings.append(pl.when(~is_object).then(value))
-        pairs.append(_meta_pairs(pl.when(is_object).then(raw).str.extract_all(_PAIR)))
-    message = pl.concat_str(strings, separator=" ", ignore_nulls=True)
+        if present["{" + key]:
+            pairs.append(_meta_pairs(pl.when(is_object).then(raw).str.extract_all(_PAIR)))
+    message = pl.concat_str(strings or [pl.lit(None, pl.String)], separator=" ", ignore_nulls=True)
     message = pl.concat_str([message, *pairs], ignore_nulls=True).str.strip_chars_start(" ")
     return subsystem, pl.when(message != "").then(message)
 
 
+def _present(values: pl.DataFrame) -> dict[str, bool]:
+    """Which positional arguments occur in `values` (`"2"`), as objects (`"{2"`), and whether
+    any record is flat (`"flat"`: a `message` key)."""
+    found = values.select(
+        *(pl.col(f"raw_{k}").is_not_null().any().alias(k) for k in _ARGS),
+        *(pl.col(f"raw_{k}").str.starts_with("{").any().alias("{" + k) for k in _ARGS),
+        flat=pl.col("message").is_not_null().any(),
+    )
+    return {name: bool(value) for name, value in found.row(0, named=True).items()}
+
+
 def records(objects: pl.DataFrame) -> pl.DataFrame:
     """Objects frame (`line`, `end_line`, `text`) -> events conformed to `PARSED_SCHEMA`."""
-    subsystem_arg, message_args = _args()
+    values = _values(objects)
+    present = _present(values)
+    subsystem_arg, message_args = _args(present)
     is_flat = pl.col("message").is_not_null()
-    flat_pairs = _meta_pairs(pl.when(is_flat).then(pl.col("text")).str.extract_all(_PAIR))
-    events = _values(objects).select(
+    flat_pairs = (
+        _meta_pairs(pl.when(is_flat).then(pl.col("text")).str.extract_all(_PAIR))
+        if present["flat"]
+        else pl.lit(None, pl.String)
+    )
+    events = values.select(
         pl.col("line").cast(pl.UInt32),
         pl.col("end_line").cast(pl.UInt32),
         ts=pl.coalesce(parse_iso(pl.col("time")), parse_iso(pl.col("date"))),
