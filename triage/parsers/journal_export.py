@@ -39,6 +39,8 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     same_entry = pl.col("entry") == pl.col("entry").first().over("field")
     payload = ~pl.col("start") & ~pl.col("blank") & (pl.col("field") > 0) & field_is_bare
     payload = payload & same_entry
+    if not marked["bare"].any():  # no binary field: no payload (spares two window passes)
+        payload = pl.lit(False)
     entry_start = ~pl.col("blank") & pl.col("blank").shift(1, fill_value=True)
     kind = (
         pl.when(pl.col("blank"))
@@ -56,6 +58,17 @@ def _fields(classified: pl.DataFrame) -> pl.DataFrame:
     """One row per field: entry, name and value (binary payload lines joined, prefix dropped)."""
     rows = classified.filter(pl.col("start") | pl.col("payload"))
     text = pl.col("raw").str.splitn("=", 2)
+    if not rows["bare"].any():  # every field is its one `KEY=value` line
+        return rows.select(
+            "field",
+            "entry",
+            "line",
+            "bare",
+            name=text.struct.field("field_0"),
+            text_value=text.struct.field("field_1"),
+            payload=pl.lit(None, pl.String),
+            value=text.struct.field("field_1"),
+        )
     per_field = rows.group_by("field", maintain_order=True).agg(
         pl.col("entry").first(),
         pl.col("line").first(),

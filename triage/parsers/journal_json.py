@@ -313,9 +313,29 @@ def finish(
 
 
 def journal_parsed(fields: pl.DataFrame, classified: pl.DataFrame, ctx: Context) -> Parsed:
-    """Journal fields + classified lines -> `Parsed`, with a note on null (too long) MESSAGEs."""
+    """Journal fields + classified lines -> `Parsed`, with a note on null (too long) MESSAGEs.
+
+    With a keep prefilter, only the entries whose message holds a keep literal become events;
+    the others are read no further than message and time (`brief_events`) for the tally.
+    """
     nulls = fields.filter("message_null") if "message_null" in fields.columns else fields.clear()
-    return finish(journal_events(fields, ctx.path), classified, ctx, _null_note(nulls["line"]))
+    notes = _null_note(nulls["line"])
+    if ctx.options.keep is None:
+        return finish(journal_events(fields, ctx.path), classified, ctx, notes)
+    wanted, tallied = _split_brief(brief_events(fields), ctx.options.keep)
+    events = journal_events(fields.filter(pl.col("line").is_in(wanted.implode())), ctx.path)
+    return finish(events, classified, ctx, notes, tallied=tallied)
+
+
+def _split_brief(brief: pl.DataFrame, keep: tuple[str, ...]) -> tuple[pl.Series, pl.DataFrame]:
+    """`brief_events` rows -> the lines of those holding a keep literal (to read in full), and
+    those to tally (a session marker, no keep literal)."""
+    message = pl.col("message")
+    flags = brief.select(
+        keep=contains_any(message, keep).fill_null(False),
+        named=contains_any(message, MARKERS).fill_null(False),
+    )
+    return brief["line"].filter(flags["keep"]), brief.filter(~flags["keep"] & flags["named"])
 
 
 def _null_note(lines: pl.Series) -> tuple[str, ...]:
@@ -435,16 +455,9 @@ def _kept(
     """With a keep prefilter: every candidate's message and time first (`BRIEF_FIELDS`, all the
     tally reads), then every field of only those whose message holds a keep literal (about 1 %
     of entries, against the ~40 % that name a session). Halves a block's decoding."""
-    brief = brief_events(decode_objects(candidates, BRIEF_FIELDS))
-    message = pl.col("message")
-    flags = brief.select(
-        keep=contains_any(message, keep).fill_null(False),
-        named=contains_any(message, MARKERS).fill_null(False),
-    )
-    wanted = brief["line"].filter(flags["keep"])
+    wanted, tallied = _split_brief(brief_events(decode_objects(candidates, BRIEF_FIELDS)), keep)
     full = candidates.filter(pl.col("line").is_in(wanted.implode()))
     events = journal_events(decode_objects(full).drop("message_null"), ctx.path)
-    tallied = brief.filter(~flags["keep"] & flags["named"])
     return finish(events, classified, ctx, tallied=tallied)
 
 
