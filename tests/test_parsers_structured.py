@@ -394,6 +394,35 @@ prose line
 """
 
 
+PLAIN_VERBOSE = f"""Di 2026-05-19 15:43:45.077123 CEST [{CURSOR}]
+    _HOSTNAME=casper
+    SYSLOG_IDENTIFIER=node
+    _PID=963591
+    MESSAGE=a=b sessionId=s1 keep me
+Di 2026-05-19 15:43:46.000000 CEST [s=1;i=68;b=1;m=11;t=6522bde30d384]
+    _SYSTEMD_UNIT=foo.service
+    MESSAGE=
+"""
+
+
+@pytest.mark.parametrize("keep", [None, ("keep me",)])
+def test_verbose_single_line_fields_read_as_the_general_path_reads_them(
+    keep: tuple[str, ...] | None,
+) -> None:
+    """Without separators or multi-line values the parser skips its window passes; the same
+    entries followed by a separator and a multi-line value (the general path) read alike."""
+    general = PLAIN_VERBOSE + "-- Reboot --\n" + VERBOSE.split("-- Reboot --\n")[0]
+    ctx = Context(PATH, ParseOptions(keep=keep))
+    plain = journal_verbose.parse_verbose(frame(PLAIN_VERBOSE), ctx)
+    assert rows(plain)[0][-1] == "a=b sessionId=s1 keep me"
+    assert (
+        rows(plain) == rows(journal_verbose.parse_verbose(frame(general), ctx))[: len(rows(plain))]
+    )
+    if keep is None:
+        assert [r[0:2] for r in rows(plain)] == [(1, 5), (6, 8)]
+        assert rows(plain)[1][-1] == ""
+
+
 def test_verbose_cursor_time_localised_weekdays_and_separators() -> None:
     parsed = journal_verbose.parse_verbose(frame(VERBOSE), Context(PATH))
     assert rows(parsed) == [

@@ -43,6 +43,8 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     )
     # A noise line ends the entry: later indented lines belong to no entry.
     open_entry = (pl.col("noise").cum_sum() - pl.col("noise")).over("entry") == 0
+    if not marked["noise"].any():  # every entry runs to the next header (no window pass)
+        open_entry = pl.lit(True)
     in_entry = (pl.col("entry") > 0) & open_entry
     kind = (
         pl.when(pl.col("header"))
@@ -58,6 +60,11 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _fields(classified: pl.DataFrame) -> pl.DataFrame:
     """One row per field: entry, name and value, continuation lines de-indented and joined."""
+    lines = classified.filter(pl.col("kind") == "continuation")
+    if lines["start"].all():  # one line per field: `    NAME=value`, read without a capture
+        pair = pl.col("raw").str.splitn("=", 2)
+        name = pair.struct.field("field_0").str.slice(4)
+        return lines.select("entry", name=name, value=pair.struct.field("field_1"))
     parts = pl.col("raw").str.extract_groups(_FIELD)
     name = parts.struct.field("name").first().over("field")
     # A continuation line is indented to `4 + len(NAME) + 1`; drop exactly that much.
@@ -92,9 +99,11 @@ def _headers(classified: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         .otherwise(stamp.dt.replace_time_zone(fallback_zone, ambiguous="earliest").dt.epoch("us"))
     )
     spans = classified.filter(pl.col("kind").is_in(["entry", "continuation"]))
+    # Entries are runs of lines, each opened by its header: no grouping needed.
+    last = spans.filter((pl.col("entry") != pl.col("entry").shift(-1)).fill_null(True))["line"]
     return (
-        spans.group_by("entry", maintain_order=True)
-        .agg(pl.col("line").first(), pl.col("line").last().alias("end_line"), pl.col("raw").first())
+        spans.filter(pl.col("kind") == "entry")
+        .select("entry", "line", end_line=last, raw="raw")
         .with_columns(
             __REALTIME_TIMESTAMP=pl.coalesce(micros, header_micros).cast(pl.String),
             _guessed=micros.is_null() & ~zone.is_in(_UTC_ZONES),
