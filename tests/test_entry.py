@@ -86,3 +86,15 @@ def test_exit_codes_follow_pythons_sys_exit(
 ) -> None:
     assert _exit_code(code) == status
     assert capsys.readouterr().err == printed
+
+
+def test_a_plain_run_does_not_import_rich() -> None:
+    """rich styles the terminal report only when colour is on: a piped run skips importing it."""
+    code = (
+        "import sys; from triage.cli import app; "
+        f"app(['analyze', {str(SEED)!r}], standalone_mode=False); "
+        "print('rich' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "compaction-lock-leak" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "False"
