@@ -785,3 +785,28 @@ def test_a_node_entry_keeps_its_own_unit() -> None:
     }
     parsed = journal_json.parse_json(frame(compact(entry) + "\n"), Context(path="j.json"))
     assert parsed.events["unit"].to_list() == ["api.service"]
+
+
+PRETTY_LINES = [
+    "{",
+    "}",
+    "{ }",
+    '\t"MESSAGE" : "x",',
+    '\t"__CURSOR" : "s=1"',
+    "",
+    "junk",
+    "  }",
+    "{}",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PRETTY_LINES), max_size=25))
+def test_pretty_framing_members_match_the_per_group_window(lines: list[str]) -> None:
+    """An object's lines run from its `{` line to the first `}` line after it: counted by scans
+    over the runs of lines, as a window over each group counts them."""
+    objects, classified = journal_json._pretty(frame("\n".join(lines) + "\n"))
+    closes = (pl.col("close").cum_sum() - pl.col("close")).over("group")
+    expected = classified.select((pl.col("group") > 0) & (closes == 0)).to_series()
+    assert classified["member"].to_list() == expected.to_list()
+    assert objects["line"].to_list() == sorted(objects["line"].to_list())
