@@ -810,3 +810,31 @@ def test_pretty_framing_members_match_the_per_group_window(lines: list[str]) -> 
     expected = classified.select((pl.col("group") > 0) & (closes == 0)).to_series()
     assert classified["member"].to_list() == expected.to_list()
     assert objects["line"].to_list() == sorted(objects["line"].to_list())
+
+
+VERBOSE_LINES = [
+    "Di 2026-05-19 15:43:45.077123 CEST [s=1;i=1;b=1;m=1;t=6522bde30d383]",
+    "    MESSAGE=x",
+    "            more",
+    "",
+    "-- Reboot --",
+    "prose",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VERBOSE_LINES), max_size=25))
+def test_verbose_entries_close_at_noise_as_the_per_entry_window_says(lines: list[str]) -> None:
+    """A blank or separator line closes its entry: later indented lines are unparsed."""
+    classified = journal_verbose._classify(frame("\n".join(lines) + "\n"))
+    closes = (pl.col("noise").cum_sum() - pl.col("noise")).over("entry") == 0
+    expected = classified.select(
+        pl.when(pl.col("header"))
+        .then(pl.lit("entry"))
+        .when(pl.col("noise"))
+        .then(pl.lit("noise"))
+        .when((pl.col("entry") > 0) & closes & pl.col("indented"))
+        .then(pl.lit("continuation"))
+        .otherwise(pl.lit("unparsed"))
+    ).to_series()
+    assert classified["kind"].to_list() == expected.to_list()
