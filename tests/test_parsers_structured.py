@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from triage.events import PARSED_SCHEMA
 from triage.parsers import gateway_file, journal_export, journal_json, journal_verbose
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
+from triage.parsers.classify import before_in_run
 from triage.parsers.gateway_line import split_gateway_message
 
 PATH = "in.log"
@@ -838,3 +839,9 @@ def test_verbose_entries_close_at_noise_as_the_per_entry_window_says(lines: list
         .otherwise(pl.lit("unparsed"))
     ).to_series()
     assert classified["kind"].to_list() == expected.to_list()
+
+
+def test_before_in_run_counts_flags_earlier_in_the_same_run() -> None:
+    df = pl.DataFrame({"flag": [1, 0, 1, 1, 0, 1, 0], "run": [0, 0, 0, 1, 1, 1, 2]})
+    counted = df.select(before_in_run("flag", "run")).to_series().to_list()
+    assert counted == [0, 1, 1, 0, 1, 1, 0]

@@ -63,6 +63,15 @@ class LineClass(StrEnum):
     UNPARSED = "unparsed"
 
 
+def before_in_run(flag: str, run: str) -> pl.Expr:
+    """How many rows with `flag` set come before each row in its run (the rows of one `run`
+    value are contiguous): a cumulative sum less its value at the run's first row. Scans and a
+    forward fill, where `.over(run)` would hash every row into its group (4x slower)."""
+    before = pl.col(flag).cum_sum() - pl.col(flag)
+    starts = (pl.col(run) != pl.col(run).shift(1)).fill_null(True)
+    return before - pl.when(starts).then(before).forward_fill()
+
+
 def clean_text(raw: pl.Expr) -> pl.Expr:
     """Null -> "", ANSI colour and OSC-8 links (with or without ESC) stripped."""
     text = raw.fill_null("")

@@ -404,12 +404,7 @@ def _pretty(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         blank=pl.col("text") == "",
         close=pl.col("text").str.ends_with("}"),
     )
-    # `}` lines before this one in its group: the closes before it in the input less those
-    # before its group's first line (a forward fill of that count; groups are runs of lines,
-    # so no window pass over a hash of the groups is needed).
-    before = pl.col("close").cum_sum() - pl.col("close")
-    starts = (pl.col("group") != pl.col("group").shift(1)).fill_null(True)
-    closed_before = before - pl.when(starts).then(before).forward_fill()
+    closed_before = cl.before_in_run("close", "group")  # `}` lines before this one in its group
     marked = marked.with_columns(member=(pl.col("group") > 0) & (closed_before == 0))
     objects = (
         marked.filter(pl.col("member") & ~pl.col("blank"))

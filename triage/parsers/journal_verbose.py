@@ -15,6 +15,7 @@ import polars as pl
 
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
+from triage.parsers.classify import before_in_run
 from triage.parsers.journal_json import finish, journal_events, may_matter, pivot_fields
 
 HEADER = (
@@ -41,12 +42,8 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         entry=pl.col("header").cum_sum(),
         field=(pl.col("header") | pl.col("start")).cum_sum(),
     )
-    # A noise line ends the entry: later indented lines belong to no entry. Noise lines before
-    # this one in its entry: those before it in the input less those before the entry's header
-    # (entries are runs of lines: scans and a forward fill, no window over a hash of entries).
-    before = pl.col("noise").cum_sum() - pl.col("noise")
-    starts = (pl.col("entry") != pl.col("entry").shift(1)).fill_null(True)
-    open_entry = before - pl.when(starts).then(before).forward_fill() == 0
+    # A noise line ends the entry: later indented lines belong to no entry.
+    open_entry = before_in_run("noise", "entry") == 0
     if not marked["noise"].any():  # every entry runs to the next header
         open_entry = pl.lit(True)
     in_entry = (pl.col("entry") > 0) & open_entry
