@@ -31,7 +31,14 @@ from triage.parsers import (
 from triage.parsers import classify as cl
 from triage.parsers.base import Context, Format, Parsed, ParseOptions
 from triage.parsers.blockwise import BlockReading, parse_blocks
-from triage.parsers.reader import Source, head_lines, map_blocks, open_source, read_lines
+from triage.parsers.reader import (
+    LINE_CHUNKS,
+    Source,
+    head_lines,
+    map_blocks,
+    open_source,
+    read_lines,
+)
 from triage.parsers.tally import (
     MARKED,
     TALLY_SCHEMA,
@@ -171,7 +178,7 @@ def _read_for_mode(
     many = source.size > ANCHOR_BYTES  # choosing costs ~20 ms; each 8 MB block saves ~5 ms
     found = anchors.choose(keep, source.head.decode("utf-8", "replace")) if many else ()
     prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found)
-    numbered, total = map_blocks(source, prefilter.block, progress)
+    numbered, total = map_blocks(source, prefilter.block, progress, chunks=LINE_CHUNKS)
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
     lines = pl.concat(frames) if frames else _no_lines()
