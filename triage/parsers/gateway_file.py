@@ -20,7 +20,14 @@ from triage.literals import contains_any
 from triage.parsers.base import Context, Format, Parsed
 from triage.parsers.blockwise import BlockReading
 from triage.parsers.gateway_line import error_name, level_word, parse_iso
-from triage.parsers.journal_json import JSON_VALUE, decode_value, finish, json_value, spellings
+from triage.parsers.journal_json import (
+    JSON_VALUE,
+    decode_value,
+    decoded,
+    finish,
+    json_value,
+    spellings,
+)
 
 _ARGS = tuple(str(i) for i in range(6))
 """tslog's positional arguments, `"0"` to `"5"`."""
@@ -56,11 +63,7 @@ def _values(objects: pl.DataFrame) -> pl.DataFrame:
     """
     text = pl.col("text")
     raw = objects.with_columns(json_value(text, key).alias(f"raw_{key}") for key in _KEYS)
-    arrays = raw.select(pl.col(f"raw_{key}").str.starts_with("[").any() for key in _KEYS).row(0)
-    return raw.with_columns(
-        decode_value(pl.col(f"raw_{key}"), join=False, arrays=bool(a)).alias(key)
-        for key, a in zip(_KEYS, arrays, strict=True)
-    )
+    return raw.with_columns(decoded(raw, {f"raw_{key}": key for key in _KEYS}))
 
 
 def _args(present: dict[str, bool]) -> tuple[pl.Expr, pl.Expr]:

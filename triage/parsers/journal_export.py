@@ -35,12 +35,12 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     )
     # A payload line follows a bare KEY (directly or through other payload lines).
     # A blank line ends the entry, so a payload never continues past one.
-    field_is_bare = pl.col("bare").first().over("field")
-    same_entry = pl.col("entry") == pl.col("entry").first().over("field")
-    payload = ~pl.col("start") & ~pl.col("blank") & (pl.col("field") > 0) & field_is_bare
-    payload = payload & same_entry
-    if not marked["bare"].any():  # no binary field: no payload (spares two window passes)
-        payload = pl.lit(False)
+    payload: pl.Expr = pl.lit(False)  # no binary field, no payload: spares two window passes
+    if marked["bare"].any():
+        field_is_bare = pl.col("bare").first().over("field")
+        same_entry = pl.col("entry") == pl.col("entry").first().over("field")
+        payload = ~pl.col("start") & ~pl.col("blank") & (pl.col("field") > 0) & field_is_bare
+        payload = payload & same_entry
     entry_start = ~pl.col("blank") & pl.col("blank").shift(1, fill_value=True)
     kind = (
         pl.when(pl.col("blank"))
@@ -60,14 +60,7 @@ def _fields(classified: pl.DataFrame) -> pl.DataFrame:
     text = pl.col("raw").str.splitn("=", 2)
     if not rows["bare"].any():  # every field is its one `KEY=value` line
         return rows.select(
-            "field",
-            "entry",
-            "line",
-            "bare",
-            name=text.struct.field("field_0"),
-            text_value=text.struct.field("field_1"),
-            payload=pl.lit(None, pl.String),
-            value=text.struct.field("field_1"),
+            "entry", name=text.struct.field("field_0"), value=text.struct.field("field_1")
         )
     per_field = rows.group_by("field", maintain_order=True).agg(
         pl.col("entry").first(),

@@ -149,16 +149,22 @@ def decode_objects(objects: pl.DataFrame, keys: tuple[str, ...] = JOURNAL_FIELDS
         "end_line",
         *(json_value(pl.col("text"), key, _JOURNAL_VALUE).alias(key) for key in keys),
     )
-    arrays = raw.select(pl.col(k).str.starts_with("[").any() for k in keys).row(0)
     return raw.select(
         "line",
         "end_line",
-        *(
-            decode_value(pl.col(k), join=k == "MESSAGE", arrays=bool(a)).alias(k)
-            for k, a in zip(keys, arrays, strict=True)
-        ),
+        *decoded(raw, {k: k for k in keys}, joined="MESSAGE"),
         message_null=pl.col("MESSAGE") == "null",
     )
+
+
+def decoded(raw: pl.DataFrame, columns: dict[str, str], joined: str | None = None) -> list[pl.Expr]:
+    """`decode_value` of each raw JSON column of `raw` (`columns`: raw name -> decoded name;
+    string arrays joined for `joined`), without the array branches where a column holds none."""
+    arrays = raw.select(pl.col(c).str.starts_with("[").any() for c in columns).row(0)
+    return [
+        decode_value(pl.col(c), join=c == joined, arrays=bool(a)).alias(out)
+        for (c, out), a in zip(columns.items(), arrays, strict=True)
+    ]
 
 
 def journal_events(fields: pl.DataFrame, path: str) -> pl.DataFrame:

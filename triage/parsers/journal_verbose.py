@@ -43,9 +43,7 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
         field=(pl.col("header") | pl.col("start")).cum_sum(),
     )
     # A noise line ends the entry: later indented lines belong to no entry.
-    open_entry = before_in_run("noise", "entry") == 0
-    if not marked["noise"].any():  # every entry runs to the next header
-        open_entry = pl.lit(True)
+    open_entry = before_in_run("noise", "entry") == 0 if marked["noise"].any() else pl.lit(True)
     in_entry = (pl.col("entry") > 0) & open_entry
     kind = (
         pl.when(pl.col("header"))

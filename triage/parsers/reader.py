@@ -8,6 +8,7 @@ Stdin and compressed inputs are read into memory first and split the same way.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -35,9 +36,9 @@ frames take several times the block's bytes)."""
 LINE_CHUNKS = 2
 """A prefiltered line format's blocks span this many `CHUNK`s: such a block keeps about 1 % of
 its lines, so its memory is small, while each block pays about 8 ms of fixed polars overhead
-(1 GB `-f json`, 16 against 8 MB, interleaved: 6.10 -> 5.46 s mean wall, 8.68 -> 7.94 s user;
-peak RSS 300 -> 381 MB; 4 GB 517 MB). For the structured exports 16 MB blocks raised peak RSS
-by 50-70 %."""
+(1 GB `-f json`, 16 against 8 MB, interleaved 4x: 5.90 -> 4.84 s mean wall, 8.38 -> 6.98 s user;
+peak RSS 300 -> 413-423 MB; 4 GB 526 MB). For the structured exports 16 MB blocks raised peak
+RSS by 50-70 %."""
 WORKERS = 4
 """Threads working on blocks (polars parallelises inside each call too). A block's work is a
 chain of short polars calls, and more blocks in flight keep the cores busy between them: on the
@@ -68,10 +69,10 @@ class Source:
         starting `{`.
 
         With a bytes boundary the blocks of a large input are `Span`s: their cuts are found by
-        reading a little before each multiple of `CHUNK`, and each block is read by the worker
-        that parses it (in parallel, with no copy on the main thread: reading and copying 1 GB
-        there took about 2 s of a 6 s run on 2 cores). A `Cutter` may need every byte before
-        the cut (export's binary fields), so its blocks are read in order into one buffer.
+        reading a little before each multiple of the block size, and each block is read by the
+        worker that parses it (in parallel, with no copy on the main thread: reading and copying
+        1 GB there took about 2 s of a 6 s run on 2 cores). A `Cutter` may need every byte
+        before the cut (export's binary fields), so its blocks are read in order into one buffer.
         """
         chunk = chunks * CHUNK
         if self.data is not None:
@@ -89,8 +90,8 @@ class Source:
                 yield handle.read()
             elif isinstance(boundary, bytes):
                 fd = handle.fileno()
-                read = lambda lo, hi: _pread(fd, lo, hi - lo)  # noqa: E731
-                yield from _spans(self, read, size, boundary, chunk)
+                window = functools.partial(_file_window, fd)
+                yield from _spans(self, window, size, boundary, chunk)
             else:
                 yield from _blocks(handle, boundary)
 
@@ -126,6 +127,11 @@ def _pread(fd: int, start: int, size: int) -> bytes:
         parts.append(more)
         done += len(more)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _file_window(fd: int, lo: int, hi: int) -> bytes:
+    """A file's bytes `lo..hi`, read by position."""
+    return _pread(fd, lo, hi - lo)
 
 
 WINDOW = 64 * 1024
