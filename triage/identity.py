@@ -201,18 +201,18 @@ def learnt_keys(df: pl.DataFrame, pairs: pl.DataFrame | None = None) -> pl.DataF
 
     `df` has `file`, `line`, `session_id`, `session_key` (identified events or their fields).
     """
-    own = df.filter(pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null())
-    frames = [own.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)]  # type: ignore[arg-type]
+    both = pl.col("session_key").is_not_null() & pl.col("session_id").is_not_null()
+    own = df.lazy().filter(both).select(list(PAIR_SCHEMA))
+    frames = [own.cast(PAIR_SCHEMA)]  # type: ignore[arg-type]
     if pairs is not None and pairs.height:
-        frames.append(pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))  # type: ignore[arg-type]
+        frames.append(pairs.lazy().select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))  # type: ignore[arg-type]
     found = pl.concat(frames)
     if len(frames) > 1:
         files = pl.concat([df["file"], pairs["file"]]).unique(maintain_order=True)  # type: ignore[index]
         rank = pl.col("file").replace_strict(files, range(files.len()), return_dtype=pl.UInt32)
         found = found.sort(rank, "line", maintain_order=True)
-    return found.unique("session_id", keep="first", maintain_order=True).select(
-        "session_id", "session_key"
-    )
+    first = found.unique("session_id", keep="first", maintain_order=True)
+    return first.select("session_id", "session_key").collect()  # one plan, one call
 
 
 def with_session(df: pl.DataFrame, learnt: pl.DataFrame) -> pl.DataFrame:

@@ -120,7 +120,7 @@ def classify(lines: pl.DataFrame, hard_start: str) -> pl.DataFrame:
     `text` and `hard`. A gap is treated as an entry boundary.
     """
     text = pl.col("text")
-    df = lines.with_columns(
+    df = lines.lazy().with_columns(  # one plan, collected once
         breaker=text.str.contains(r"^\s*$") | text.str.contains(NOISE),
         soft=text.str.contains(SOFT_START),
         indented=text.str.contains(r"^\s"),
@@ -142,8 +142,10 @@ def classify(lines: pl.DataFrame, hard_start: str) -> pl.DataFrame:
         grp_entry=pl.col("start").first().over("grp"),
         grp_open=pl.col("open").first().over("grp"),
     )
-    return df.with_columns(cls=_line_class(), piece=_piece()).drop(
-        "breaker", "hard", "soft", "open", "gap", "seg", "seg_first", "grp_entry"
+    return (
+        df.with_columns(cls=_line_class(), piece=_piece())
+        .drop("breaker", "hard", "soft", "open", "gap", "seg", "seg_first", "grp_entry")
+        .collect()
     )
 
 
