@@ -159,7 +159,7 @@ def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
     the only long string copied (a regex with many capture groups, or a copy per step, costs
     several times more per line).
     """
-    # The prefix steps are one lazy plan, collected once (a call per step cost ~25 calls).
+    # The prefix steps are one lazy plan, collected once (an eager call per step made ~25).
     if mode.stamp is None:
         plan = entries.lazy().with_columns(stamp=pl.lit(None, pl.String))
     else:
