@@ -76,7 +76,7 @@ class Source:
         """
         chunk = chunks * CHUNK
         if self.data is not None:
-            if len(self.data) <= chunk:  # one block: no 32 MB buffer for a small input
+            if len(self.data) <= chunk:  # one block: no block buffer for a small input
                 yield self.data
             elif isinstance(boundary, bytes):
                 data = self.data
@@ -185,7 +185,7 @@ def _cut_after(window: Windows, end: int, size: int, boundary: bytes) -> int:
 
 
 def _blocks(handle: BinaryIO, boundary: bytes | Cutter) -> Iterator[bytes]:
-    """Whole-line blocks read into one reused buffer (fresh 32 MB reads cost page faults)."""
+    """Whole-line blocks read into one reused buffer (a fresh one per block costs page faults)."""
     cut_in = _cutter(boundary)
     buf = bytearray(2 * CHUNK)
     view = memoryview(buf)
