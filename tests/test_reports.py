@@ -9,6 +9,8 @@ from dataclasses import replace
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_factory import (
     GENERATED_AT,
     at,
@@ -22,6 +24,7 @@ from report_factory import (
 from triage.errors import Location, ReportError
 from triage.findings import Explain, Finding, InputSummary, Report, Severity
 from triage.reports import ReportFormat, merge, render
+from triage.reports.common import _BREAKS, _CONTROL, one_line, pretty_json
 from triage.reports.json_report import load, to_dict
 from triage.reports.markdown import LIMIT
 from triage.reports.sarif import fingerprint
@@ -544,3 +547,29 @@ def test_every_format_renders_an_empty_report_deterministically(fmt: ReportForma
 @pytest.mark.parametrize("fmt", list(ReportFormat))
 def test_every_format_is_deterministic(fmt: ReportFormat) -> None:
     assert render(seed_report(with_stall=True), fmt) == render(seed_report(with_stall=True), fmt)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_pretty_json_is_pythons_indented_json(data: object) -> None:
+    # The reports hold no floats; strings are valid UTF-8 (no lone surrogates) as polars gives them.
+    assert (
+        pretty_json(data) == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
+
+
+@given(st.text(), st.integers(min_value=2, max_value=40))
+def test_one_line_flattens_breaks_and_controls(text: str, limit: int) -> None:
+    flat = _CONTROL.sub("?", _BREAKS.sub(" ", text.strip()))
+    assert one_line(text, limit) == (flat if len(flat) <= limit else flat[: limit - 1] + "…")

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from triage.findings import Evidence, Finding, Report, Severity
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def pretty_json(data: Any) -> str:
+    """`data` as JSON text: sorted keys, 2-space indent, non-ASCII as is, a trailing newline.
+
+    The same text as `json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\\n"`
+    (a property test holds it to that), written by orjson: Python's encoder falls back to pure
+    Python when indenting (73 against 5 ms for the 2.8 MB report of the 1 GB benchmark).
+    """
+    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    return orjson.dumps(data, option=option).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,9 @@ def key_evidence(evidence: tuple[Evidence, ...], limit: int) -> tuple[Evidence, 
 
 def one_line(text: str, limit: int = 160) -> str:
     """Text on one line: breaks become spaces, control characters `?`, cut with `…`."""
-    flat = _CONTROL.sub("?", _BREAKS.sub(" ", text.strip()))
+    flat = text.strip()
+    if not flat.isprintable():  # printable text holds no break or control character
+        flat = _CONTROL.sub("?", _BREAKS.sub(" ", flat))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -19,6 +19,7 @@ from triage.findings import (
     Severity,
     Span,
 )
+from triage.reports.common import pretty_json
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
@@ -40,7 +41,7 @@ def iso(ts: datetime | None) -> str | None:
 
 def render(report: Report) -> str:
     """The report as JSON text: sorted keys, 2-space indent, trailing newline."""
-    return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return pretty_json(to_dict(report))
 
 
 def to_dict(report: Report) -> dict[str, Any]:

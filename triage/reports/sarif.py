@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
 from triage.findings import Evidence, Finding, Report, Severity
+from triage.reports.common import pretty_json
 from triage.reports.json_report import iso
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -23,7 +23,7 @@ LEVELS: dict[Severity, str] = {
 
 def render(report: Report) -> str:
     """The report as a SARIF 2.1.0 log (sorted keys, 2-space indent)."""
-    return json.dumps(to_sarif(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return pretty_json(to_sarif(report))
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
