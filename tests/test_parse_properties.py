@@ -132,6 +132,25 @@ def test_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
     assert kept == full
 
 
+console_line = st.tuples(
+    st.sampled_from(GATEWAY),
+    st.sampled_from(PREFIX),
+    st.lists(st.sampled_from(BODY), max_size=4).map("".join),
+).map("".join)
+console_logs = st.lists(console_line | st.just("    at x (a.js:1:1)"), max_size=12).map(
+    lambda lines: "\n".join(lines).encode()
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=console_logs)
+def test_console_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
+    # Time-only stamps (`13:43:45`) take their date from the ISO-stamped lines around them.
+    full = _sessions(data, ParseOptions(input_format="gateway-console"))
+    kept = _sessions(data, ParseOptions(input_format="gateway-console", keep=("keepme",)))
+    assert kept == full
+
+
 CONSOLE_JSON = [
     '{"subsystem":"diagnostic","message":"lane task error: lane=session:agent:main:d"}',
     '{"time":"2026-05-19T13:43:47.5Z","level":"warn","message":"sessionId=s4 keepme"}',

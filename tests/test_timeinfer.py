@@ -105,6 +105,23 @@ def test_time_only_gateway_stamps_take_the_date_around_them(tmp_path: Path) -> N
     assert result.events["ts_inferred"].to_list() == [False, True]
 
 
+def test_prefiltered_time_only_stamps_take_the_date_of_left_out_lines(tmp_path: Path) -> None:
+    # The dated line holds no keep literal: the prefilter leaves it out, so the input is read
+    # again in full, and the time-only line gets the date a full parse gives it.
+    text = "2026-05-19T23:59:00.000Z [gateway] idle\n00:00:05 [x] keepme sessionId=s1\n"
+    result = parsed(tmp_path, text, mtime=at(2026, 11, 25), keep=("keepme",))
+    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 19, 0, 0, 5)]
+
+
+def test_time_only_stamps_alone_stay_prefiltered(tmp_path: Path) -> None:
+    # No line has a date (a terminal's console log): nothing to re-read; the mtime dates them.
+    text = "23:59:00 [gateway] idle\n00:00:05 [x] keepme sessionId=s1\n"
+    result = parsed(tmp_path, text, mtime=at(2026, 11, 25), keep=("keepme",))
+    assert result.events["line"].to_list() == [2]
+    assert result.events["ts"].to_list() == [at(2026, 11, 25, 0, 0, 5)]
+    assert result.summary.events == 2
+
+
 @pytest.mark.parametrize(
     ("second", "note"),
     [

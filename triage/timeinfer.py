@@ -244,6 +244,10 @@ def _full(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[st
     return ts, inferred, []
 
 
+TIME_ONLY = pl.col("gw_ts").is_null() & pl.col("j_ts").is_null() & pl.col("gw_hms").is_not_null()
+"""After `resolve`: the entries whose only stamp is a time of day (`_time_only` dates them)."""
+
+
 def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """`HH:MM:SS` gateway stamps without any date take the date of the entries around them."""
     need = pl.col("ts").is_null() & pl.col("gw_hms").is_not_null()

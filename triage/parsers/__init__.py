@@ -12,7 +12,7 @@ are tallied (`ParseResult.pairs`, `ParseResult.tally`; see `triage.parsers.tally
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -89,6 +89,8 @@ class Reading:
     widths: Widths
     forced: tuple[int, ...] = ()
     """Entry lines kept without a keep literal (the sentinel)."""
+    dated_dropped: bool = False
+    """The prefilter left out an entry line that may have a date."""
     pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
     tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
 
@@ -126,11 +128,8 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
         parsed, skipped = FORMATS[name].parse(lines, ctx), 0
         reading = Reading(lines, total, widths(lines))
     else:
-        reading = _read_for_mode(source, mode, options.keep, options.progress)
-        lines, total = reading.lines, reading.total
-        skipped = total - lines.height
-        parsed = journal_short.parse_lines(lines, ctx, mode, reading.forced)
-        parsed = _forgive_truncated_tail(parsed, source, total, path)
+        parsed, reading = _parse_mode(source, mode, ctx)
+        total, skipped = reading.total, reading.total - reading.lines.height
     if options.strict and parsed.unparsed:
         raise ParseError(
             "line not understood (--strict); fix it, pass --input-format, or drop --strict",
@@ -150,6 +149,23 @@ def parse(path: str, options: ParseOptions = ParseOptions()) -> ParseResult:  # 
     pairs = parsed.pairs if parsed.pairs is not None else reading.pairs
     tally = parsed.tally if parsed.tally is not None else reading.tally
     return ParseResult(events, summary, pairs, tally)
+
+
+def _parse_mode(source: Source, mode: journal_short.Mode, ctx: Context) -> tuple[Parsed, Reading]:
+    """Parse a line format, prefiltered when `ctx.options.keep` says so.
+
+    A time-only stamp takes its date from the entries around it: when the prefilter left out
+    an entry line that may have a date and such a stamp is among the events, the input is
+    read again in full (exact, at the full parse's cost; mixed stamps are rare).
+    """
+    options = ctx.options
+    reading = _read_for_mode(source, mode, options.keep, options.progress)
+    parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced)
+    if parsed.time_only and reading.dated_dropped:
+        ctx = replace(ctx, options=replace(options, keep=None))
+        reading = _read_for_mode(source, mode, None)
+        parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced)
+    return _forgive_truncated_tail(parsed, source, reading.total, source.path), reading
 
 
 def _block_reading(name: str) -> BlockReading | None:
@@ -177,7 +193,9 @@ def _read_for_mode(
         return Reading(lines, total, widths(lines))
     many = source.size > ANCHOR_BYTES  # choosing costs ~20 ms; each 8 MB block saves ~5 ms
     found = anchors.choose(keep, source.head.decode("utf-8", "replace")) if many else ()
-    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found)
+    # Journald entries all have a date; a gateway line has one with an ISO stamp.
+    dated = None if mode.stamp is not None else rf"^{cl.ISO}(?: |$)"
+    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found, dated)
     numbered, total = map_blocks(source, prefilter.block, progress, chunks=LINE_CHUNKS)
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
@@ -202,6 +220,7 @@ def _read_for_mode(
         total=total,
         widths=merged_widths([b.widths for b in blocks]),
         forced=forced,
+        dated_dropped=any(b.dated_dropped for b in blocks),
         pairs=first_pairs(named, source.path).cast(PAIR_SCHEMA),  # type: ignore[arg-type]
         tally=merge_tallies(tallies),
     )

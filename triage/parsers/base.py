@@ -57,6 +57,8 @@ class Parsed:
     """With a prefilter: key <-> id pairs of the session entries left out (PAIR_SCHEMA)."""
     tally: pl.DataFrame | None = None
     """With a prefilter: per (key, id) count, first and last time of those entries."""
+    time_only: int = 0
+    """Events whose stamp is a time of day only (their date is taken from the entries around)."""
 
 
 FormatParser = Callable[[pl.DataFrame, Context], Parsed]

@@ -135,11 +135,16 @@ def parse_lines(
     n_entries = grouped.height
     if ctx.options.keep is not None:
         wanted = contains_any(pl.col("text"), [*ctx.options.keep, *MARKERS])
-        grouped = grouped.filter(wanted | pl.col("line").is_in(list(forced)))
+        grouped = grouped.with_columns(_wanted=wanted | pl.col("line").is_in(list(forced)))
     frame = read_fields(grouped, mode).with_columns(
         header_end=pl.lit(timeinfer.header_end(lines), pl.Date)
     )
+    # Times are resolved before the entries no rule needs are left out: a time-only stamp
+    # takes its date from the entries around it, wanted or not (as in a full parse).
     frame, notes = timeinfer.resolve(frame, mode.kind, ctx)
+    if ctx.options.keep is not None:
+        frame = frame.filter("_wanted")
+    time_only = frame.select(timeinfer.TIME_ONLY.sum()).item() if frame.height else 0
     events = conform(frame.with_columns(file=pl.lit(ctx.path)), PARSED_SCHEMA)
     return Parsed(
         events=events,
@@ -149,6 +154,7 @@ def parse_lines(
         unparsed=len(unparsed),
         first_unparsed=int(unparsed[0]) if len(unparsed) else None,
         notes=notes,
+        time_only=time_only,
     )
 
 

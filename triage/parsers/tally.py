@@ -122,6 +122,8 @@ class Block:
     last: pl.DataFrame
     """The block's last entry line (`line`, `raw`, `kept`), or no row."""
     widths: Widths
+    dated_dropped: bool = False
+    """Whether a left-out line may have a date (that a time-only stamp would take)."""
 
     def numbered(self, before: int) -> Block:
         """The block with its `line` columns counted from the input's start."""
@@ -130,6 +132,7 @@ class Block:
             groups=numbered(self.groups, before),
             last=numbered(self.last, before),
             widths=self.widths,
+            dated_dropped=self.dated_dropped,
         )
 
 
@@ -143,6 +146,8 @@ class Prefilter:
     """Entries start with a journald stamp (else the line is the gateway line itself)."""
     anchors: tuple[str, ...] = ()
     """Substrings every keep literal contains (`anchors.choose`): scanned first when given."""
+    dated: str | None = None
+    """A regex the entry lines with a date match (None: every entry line has one)."""
 
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
@@ -169,7 +174,15 @@ class Prefilter:
             groups=copied(text_groups(sessions)),
             last=copied(last),
             widths=widths(frame),
+            dated_dropped=self._dated_dropped(frame, ~kept, sessions.height),
         )
+
+    def _dated_dropped(self, frame: pl.DataFrame, dropped: pl.Series, tallied: int) -> bool:
+        """Whether a dropped line may date a time-only stamp (tallied lines have a full date)."""
+        if self.dated is None or tallied:
+            return bool(dropped.any())
+        dated = frame.select(dropped & pl.col("raw").str.contains(self.dated).fill_null(False))
+        return bool(dated.to_series().any())
 
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
         """The tallyable lines among `lines` (`line`, `raw`): `line`, `stamp` and `names`.
