@@ -6,6 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,6 +150,40 @@ def test_console_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> N
     full = _sessions(data, ParseOptions(input_format="gateway-console"))
     kept = _sessions(data, ParseOptions(input_format="gateway-console", keep=("keepme",)))
     assert kept == full
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+classic_entry = st.tuples(
+    st.integers(-7, 7),  # months since the previous entry (a walk over several years)
+    st.sampled_from(["keepme", "x", "sessionId=s1 x", "x\n    at y (a.js:1:1)"]),
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(classic_entry, max_size=14), chunk=st.integers(40, 400))
+def test_prefiltered_classic_years_are_the_full_parses(
+    entries: list[tuple[int, str]], chunk: int
+) -> None:
+    # `May 19` stamps have no year: a fall of half a year is a new year, counted over every
+    # entry, also those the prefilter leaves out (small blocks: the count crosses blocks).
+    month, lines = 5 * 12, []
+    for step, body in entries:
+        month += step
+        lines.append(f"{MONTHS[month % 12]} 19 13:43:45 h node[1]: {body}")
+    data = "\n".join(lines).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("triage.parsers.reader.CHUNK", chunk)
+        full = _times(data, ParseOptions(input_format="journal-short", year=2026))
+        kept = _times(data, ParseOptions(input_format="journal-short", year=2026, keep=("keep",)))
+    assert kept.items() <= full.items()
+
+
+def _times(data: bytes, options: ParseOptions) -> dict[int, object]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.log"
+        path.write_bytes(data)
+        events = parse(str(path), options).events
+    return dict(zip(events["line"].to_list(), events["ts"].to_list(), strict=True))
 
 
 CONSOLE_JSON = [

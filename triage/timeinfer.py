@@ -10,6 +10,7 @@ learnt from entries carrying both clocks, else `--tz`, else UTC. File order is n
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -68,14 +69,17 @@ def parse_iso(col: pl.Expr) -> pl.Expr:
 
 
 def resolve(
-    df: pl.DataFrame, kind: StampKind, ctx: Context
+    df: pl.DataFrame, kind: StampKind, ctx: Context, steps: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too."""
+    """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too.
+
+    `steps` (`line`, `step`): classic stamps' year steps, from a prefiltered read (which sees
+    the months of the lines it leaves out); else they are counted over `df`."""
     notes: list[str] = []
     df = df.with_columns(gw_ts=parse_iso(pl.col("gw_iso")))
     if not df.height:
         return df.with_columns(ts=pl.col("gw_ts"), ts_inferred=pl.lit(None, pl.Boolean)), ()
-    journal, inferred, note = _journal_ts(df, kind, ctx)
+    journal, inferred, note = _journal_ts(df, kind, ctx, steps)
     notes.extend(note)
     df = df.with_columns(j_ts=journal, j_inferred=inferred)
     df = df.with_columns(
@@ -90,7 +94,7 @@ def resolve(
 
 
 def _journal_ts(
-    df: pl.DataFrame, kind: StampKind, ctx: Context
+    df: pl.DataFrame, kind: StampKind, ctx: Context, steps: pl.DataFrame | None
 ) -> tuple[pl.Series, pl.Series, list[str]]:
     stamp = df["stamp"]
     none = pl.Series("j", [None] * df.height, UTC_US)
@@ -104,7 +108,7 @@ def _journal_ts(
         ts = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         return ts, _flags(False, df.height), []
     if kind is StampKind.CLASSIC:
-        return _classic(df, ctx)
+        return _classic(df, ctx, steps)
     if kind is StampKind.FULL:
         return _full(df, ctx)
     return none, _flags(True, df.height), []
@@ -114,7 +118,16 @@ def _flags(value: bool, height: int) -> pl.Series:
     return pl.repeat(value, height, dtype=pl.Boolean, eager=True)
 
 
-def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list[str]]:
+def _given_steps(df: pl.DataFrame, steps: pl.DataFrame) -> pl.Series:
+    """Each entry's year steps from the prefilter's (`line`, `step`): at its line, else (a line
+    the reader re-read) at the next line it knows, which no month lies between."""
+    found = df.select("line").join_asof(steps, on="line", strategy="forward")["step"]
+    return found.fill_null(strategy="forward").fill_null(0)
+
+
+def _classic(
+    df: pl.DataFrame, ctx: Context, steps: pl.DataFrame | None = None
+) -> tuple[pl.Series, pl.Series, list[str]]:
     groups = r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\S+)$"
     parts = df.select(pl.col("stamp").str.extract_groups(groups)).unnest("stamp")
     parts = parts.with_columns(
@@ -123,7 +136,7 @@ def _classic(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, list
     )
     month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
     day = parts["day"]
-    step = _rollover_steps(month)
+    step = _rollover_steps(month) if steps is None else _given_steps(df, steps)
     year, note = _anchor_years(df, month, day, step, ctx)
     naive = pl.DataFrame({"y": year, "m": month, "d": day, "hms": parts["hms"]}).select(
         _local_datetime(pl.col("y"), pl.col("m"), pl.col("d"), pl.col("hms"))
@@ -152,18 +165,84 @@ def _local_datetime(year: pl.Expr, month: pl.Expr, day: pl.Expr, hms: pl.Expr) -
     return pl.when(valid).then(local).alias("local")
 
 
+def month_number(token: pl.Expr) -> pl.Expr:
+    """A classic stamp's month token (`May`, `Sept.`, `déc`) as 1..12, else null."""
+    name = token.str.to_lowercase().str.strip_chars(".")
+    return name.replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
+
+
+def _step(prev: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """+1 for a month fall of half a year or more (a new year), -1 for such a rise, else 0."""
+    drop = (prev - month).fill_null(0)
+    new_year = pl.when(drop >= ROLLOVER_MONTHS).then(1)
+    return new_year.when(drop <= -ROLLOVER_MONTHS).then(-1).otherwise(0)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSteps:
+    """Year steps within one block of classic-stamped lines (see `block_steps`)."""
+
+    steps: pl.DataFrame
+    """`line`, `step` (steps since the block's first month), `seen` (a month came yet)."""
+    first: int | None
+    last: int | None
+    """The block's first and last month."""
+    end: int
+    """`step` at the block's last line."""
+
+    def only(self, keep: pl.Series) -> BlockSteps:
+        """The same steps for the lines `keep` selects."""
+        return replace(self, steps=self.steps.filter(keep))
+
+    def numbered(self, before: int) -> BlockSteps:
+        """`line` counted from the input's start (`before` lines precede the block)."""
+        steps = self.steps.with_columns((pl.col("line") + before).cast(pl.UInt32))
+        return replace(self, steps=steps)
+
+
+def block_steps(lines: pl.DataFrame, hard: pl.Series) -> BlockSteps:
+    """Year steps within a block of classic-stamped lines (`line`, `raw`; `hard`: its entry
+    lines), for the prefilter to hand the parser the steps of the lines it leaves out. A block
+    within one month (the usual case) costs one literal test per entry line."""
+    heads = lines.filter(hard)
+    if not heads.height:
+        return BlockSteps(lines.select("line", step=pl.lit(0), seen=pl.lit(False)), None, None, 0)
+    token = str(heads["raw"][0]).split(" ", 1)[0]
+    if heads.select(pl.col("raw").str.starts_with(token + " ").all()).item():
+        month = pl.select(month_number(pl.lit(token))).item()
+        seen = pl.col("line") >= heads["line"][0] if month is not None else pl.lit(False)
+        return BlockSteps(lines.select("line", step=pl.lit(0), seen=seen), month, month, 0)
+    month = pl.when(hard).then(month_number(pl.col("raw").str.extract(r"^\S+", 0)))
+    steps = lines.select("line", month=month).with_columns(
+        step=_step(pl.col("month").shift(1).forward_fill(), pl.col("month")).cum_sum(),
+        seen=pl.col("month").is_not_null().cum_sum() > 0,
+    )
+    months = steps["month"].drop_nulls()
+    first, last = (months[0], months[-1]) if months.len() else (None, None)
+    return BlockSteps(steps.drop("month"), first, last, int(steps["step"][-1]))
+
+
+def joined_steps(blocks: list[BlockSteps]) -> pl.DataFrame:
+    """Blocks' steps (in input order, `line` from the input's start) as year steps since the
+    input's first month (`line`, `step`), as `_rollover_steps` counts them over every entry."""
+    frames, base, before = [], 0, None
+    for block in blocks:
+        cross = pl.select(_step(pl.lit(before, pl.Int32), pl.lit(block.first, pl.Int32))).item()
+        step = pl.col("step") + base + pl.when(pl.col("seen")).then(cross).otherwise(0)
+        frames.append(block.steps.select("line", step=step.cast(pl.Int32)))
+        if block.last is not None:
+            base += cross + block.end
+            before = block.last
+    if not frames:
+        return pl.DataFrame(schema={"line": pl.UInt32, "step": pl.Int32})
+    return pl.concat(frames)
+
+
 def _rollover_steps(month: pl.Series) -> pl.Series:
     """Cumulative year offset relative to the first entry, from month falls and rises."""
-    prev = month.shift(1).forward_fill()
-    drop = (prev - month).fill_null(0)
-    step = pl.select(
-        pl.when(drop >= ROLLOVER_MONTHS)
-        .then(1)
-        .when(drop <= -ROLLOVER_MONTHS)
-        .then(-1)
-        .otherwise(0)
-    ).to_series()
-    return step.cum_sum()
+    months = pl.DataFrame({"m": month})
+    step = _step(pl.col("m").shift(1).forward_fill(), pl.col("m")).cum_sum()
+    return months.select(step).to_series()
 
 
 def _anchor_years(

@@ -52,6 +52,7 @@ from triage.parsers.tally import (
     text_groups,
     widths,
 )
+from triage.timeinfer import StampKind, joined_steps
 
 # Structured formats written in their own modules: extend this tuple as they land.
 STRUCTURED: tuple[Format, ...] = (
@@ -91,6 +92,8 @@ class Reading:
     """Entry lines kept without a keep literal (the sentinel)."""
     dated_dropped: bool = False
     """The prefilter left out an entry line that may have a date."""
+    steps: pl.DataFrame | None = None
+    """Classic stamps, prefiltered: the year steps of the lines read (`timeinfer`)."""
     pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
     tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
 
@@ -160,7 +163,7 @@ def _parse_mode(source: Source, mode: journal_short.Mode, ctx: Context) -> tuple
     """
     options = ctx.options
     reading = _read_for_mode(source, mode, options.keep, options.progress)
-    parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced)
+    parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced, reading.steps)
     if parsed.time_only and reading.dated_dropped:
         ctx = replace(ctx, options=replace(options, keep=None))
         reading = _read_for_mode(source, mode, None)
@@ -195,7 +198,8 @@ def _read_for_mode(
     found = anchors.choose(keep, source.head.decode("utf-8", "replace")) if many else ()
     # Journald entries all have a date; a gateway line has one with an ISO stamp.
     dated = None if mode.stamp is not None else rf"^{cl.ISO}(?: |$)"
-    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found, dated)
+    classic = mode.kind is StampKind.CLASSIC
+    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found, dated, classic)
     numbered, total = map_blocks(source, prefilter.block, progress, chunks=LINE_CHUNKS)
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
@@ -221,6 +225,7 @@ def _read_for_mode(
         widths=merged_widths([b.widths for b in blocks]),
         forced=forced,
         dated_dropped=any(b.dated_dropped for b in blocks),
+        steps=joined_steps([b.steps for b in blocks if b.steps is not None]) if classic else None,
         pairs=first_pairs(named, source.path).cast(PAIR_SCHEMA),  # type: ignore[arg-type]
         tally=merge_tallies(tallies),
     )

@@ -32,7 +32,7 @@ from triage.identity import MARKERS, NAMES, PAIR_SCHEMA, session_fields
 from triage.literals import alternation
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
-from triage.timeinfer import parse_iso
+from triage.timeinfer import BlockSteps, block_steps, parse_iso
 
 TALLY_SCHEMA: dict[str, pl.DataType] = {
     "session_key": pl.String(),
@@ -124,6 +124,8 @@ class Block:
     widths: Widths
     dated_dropped: bool = False
     """Whether a left-out line may have a date (that a time-only stamp would take)."""
+    steps: BlockSteps | None = None
+    """Classic stamps: the year steps of the kept lines and the last entry line."""
 
     def numbered(self, before: int) -> Block:
         """The block with its `line` columns counted from the input's start."""
@@ -133,6 +135,7 @@ class Block:
             last=numbered(self.last, before),
             widths=self.widths,
             dated_dropped=self.dated_dropped,
+            steps=None if self.steps is None else self.steps.numbered(before),
         )
 
 
@@ -148,6 +151,8 @@ class Prefilter:
     """Substrings every keep literal contains (`anchors.choose`): scanned first when given."""
     dated: str | None = None
     """A regex the entry lines with a date match (None: every entry line has one)."""
+    months: bool = False
+    """Entries have classic stamps (no year): count the year steps of the lines left out."""
 
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
@@ -169,12 +174,18 @@ class Prefilter:
         kept = ~skip | (flags["marked"] & ~tallied)
         hard = flags["hard"]
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
+        steps = None
+        if self.months:
+            steps = block_steps(frame, hard).only(
+                kept | frame["line"].is_in(last["line"].implode())
+            )
         return Block(
             lines=copied(frame.filter(kept)),
             groups=copied(text_groups(sessions)),
             last=copied(last),
             widths=widths(frame),
             dated_dropped=self._dated_dropped(frame, ~kept, sessions.height),
+            steps=steps,
         )
 
     def _dated_dropped(self, frame: pl.DataFrame, dropped: pl.Series, tallied: int) -> bool:
