@@ -178,6 +178,34 @@ def test_prefiltered_classic_years_are_the_full_parses(
     assert kept.items() <= full.items()
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    entries=st.lists(
+        st.tuples(st.sampled_from([-20, -3, 0, 5, 30, 70, 200]), st.booleans()), max_size=6
+    )
+)
+def test_prefiltered_clock_jumps_are_the_full_parses(entries: list[tuple[int, bool]]) -> None:
+    # The prefilter leaves out the lines without `keepme`: it notes a jump only between two
+    # neighbours, which the full parse notes too (six entries: fewer jumps than it lists).
+    minute, lines = 600, []
+    for step, keep in entries:
+        minute += step
+        stamp = f"2026-05-19T{minute // 60 % 24:02d}:{minute % 60:02d}:00+0000"
+        lines.append(f"{stamp} h node[1]: {'keepme' if keep else 'x'}")
+    data = "\n".join(lines).encode()
+    full = _jumps(data, ParseOptions())
+    kept = _jumps(data, ParseOptions(keep=("keepme",)))
+    assert kept <= full
+
+
+def _jumps(data: bytes, options: ParseOptions) -> set[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.log"
+        path.write_bytes(data)
+        notes = parse(str(path), options).summary.notes
+    return {n.split(" at ")[0] + n[n.rindex(":") :] for n in notes if " at " in n and "jump" in n}
+
+
 def _times(data: bytes, options: ParseOptions) -> dict[int, object]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "in.log"

@@ -138,6 +138,23 @@ def test_clock_jumps_are_noted(tmp_path: Path, second: str, note: str | None) ->
     assert result.events["line"].to_list() == [1, 2]
 
 
+def test_prefiltered_reads_note_only_jumps_between_neighbours(tmp_path: Path) -> None:
+    # Entries 30 minutes apart; the prefilter keeps lines 1, 6, 7 and 8: two and a half hours
+    # lie between lines 1 and 6, but no jump; the jumps at 7 and 8 are between neighbours.
+    times = ["10:00", "10:30", "11:00", "11:30", "12:00", "12:30", "14:00", "13:50"]
+    bodies = ["keepme", "x", "x", "x", "x", "keepme", "keepme", "keepme"]
+    text = "".join(
+        f"2026-05-19T{t}:00+0000 h node[1]: {b}\n" for t, b in zip(times, bodies, strict=True)
+    )
+    path = str(tmp_path / "t.log")
+    for keep in (None, ("keepme",)):
+        notes = parsed(tmp_path, text, keep=keep).summary.notes
+        assert notes == (
+            f"clock jump backwards at {path}:8",
+            f"clock jump forwards (over 1 h) at {path}:7",
+        )
+
+
 def test_year_from_the_journal_header(tmp_path: Path) -> None:
     text = (
         "-- Logs begin at Thu 2021-04-29 17:44:42 BST, end at Thu 2021-05-06 09:05:01 BST. --\n"

@@ -344,9 +344,17 @@ def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 
 def clock_jumps(df: pl.DataFrame, path: str) -> list[str]:
-    """Notes for backward steps beyond tolerance and forward jumps over an hour, in file order."""
-    stamped = df.filter(pl.col("ts").is_not_null()).select("line", "ts")
-    delta = stamped.select("line", d=pl.col("ts").diff())
+    """Notes for backward steps beyond tolerance and forward jumps over an hour, in file order.
+
+    With a `_segment` column (a prefiltered read: runs of entries with no line left out between
+    them), only entries of one run are compared: across a left-out stretch the step between
+    two kept entries is not one between neighbours (an hour without a kept line is no jump).
+    """
+    stamped = df.filter(pl.col("ts").is_not_null())
+    step = pl.col("ts").diff()
+    if "_segment" in df.columns:
+        step = pl.when(pl.col("_segment") == pl.col("_segment").shift(1)).then(step)
+    delta = stamped.select("line", d=step)
     back = delta.filter(pl.col("d") < -BACKWARD_TOLERANCE)["line"].to_list()
     fwd = delta.filter(pl.col("d") > FORWARD_JUMP)["line"].to_list()
     notes = [f"clock jump backwards at {path}:{n}" for n in back[:MAX_JUMP_NOTES]]

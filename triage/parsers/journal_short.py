@@ -140,6 +140,7 @@ def parse_lines(
     if ctx.options.keep is not None:
         wanted = contains_any(pl.col("text"), [*ctx.options.keep, *MARKERS])
         grouped = grouped.with_columns(_wanted=wanted | pl.col("line").is_in(list(forced)))
+        grouped = grouped.join(_segments(lines), on="line", how="left", maintain_order="left")
     frame = read_fields(grouped, mode).with_columns(
         header_end=pl.lit(timeinfer.header_end(lines), pl.Date)
     )
@@ -160,6 +161,13 @@ def parse_lines(
         notes=notes,
         time_only=time_only,
     )
+
+
+def _segments(lines: pl.DataFrame) -> pl.DataFrame:
+    """`line`, `_segment`: runs of read lines with no line left out between them (a prefiltered
+    read skips entry lines; `timeinfer.clock_jumps` compares neighbours only within a run)."""
+    gap = (pl.col("line").diff().fill_null(1) > 1).cum_sum()
+    return lines.select("line", _segment=gap)
 
 
 def read_fields(entries: pl.DataFrame, mode: Mode) -> pl.DataFrame:
