@@ -98,11 +98,33 @@ def test_given_year_and_zone_are_not_inferred(tmp_path: Path) -> None:
     assert result.events["ts_inferred"].to_list() == [False]
 
 
-def test_time_only_gateway_stamps_take_the_date_around_them(tmp_path: Path) -> None:
-    text = "2026-05-19T23:59:00.000Z [gateway] ready\n00:00:05 [diagnostic] liveness warning: x\n"
+@pytest.mark.parametrize(
+    ("first", "second", "times"),
+    [
+        # The date of the dated entry before; past midnight when that is over 12 h back.
+        ("2026-05-19T10:00:00.000Z", "10:05:00", [at(2026, 5, 19, 10), at(2026, 5, 19, 10, 5)]),
+        (
+            "2026-05-19T23:59:00.000Z",
+            "00:00:05",
+            [at(2026, 5, 19, 23, 59), at(2026, 5, 20, 0, 0, 5)],
+        ),
+        # None before: the date of the dated entry after; the day before when over 12 h ahead.
+        ("23:58:00", "2026-05-20T00:01:00.000Z", [at(2026, 5, 19, 23, 58), at(2026, 5, 20, 0, 1)]),
+        (
+            "00:00:30",
+            "2026-05-20T00:01:00.000Z",
+            [at(2026, 5, 20, 0, 0, 30), at(2026, 5, 20, 0, 1)],
+        ),
+    ],
+)
+def test_time_only_gateway_stamps_take_the_date_around_them(
+    tmp_path: Path, first: str, second: str, times: list[datetime]
+) -> None:
+    text = f"{first} [gateway] ready\n{second} [diagnostic] liveness warning: x\n"
     result = parsed(tmp_path, text)
-    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 19, 0, 0, 5)]
-    assert result.events["ts_inferred"].to_list() == [False, True]
+    assert result.events["ts"].to_list() == times
+    inferred = [not first.startswith("2026"), not second.startswith("2026")]
+    assert result.events["ts_inferred"].to_list() == inferred
 
 
 def test_prefiltered_time_only_stamps_take_the_date_of_left_out_lines(tmp_path: Path) -> None:
@@ -110,7 +132,7 @@ def test_prefiltered_time_only_stamps_take_the_date_of_left_out_lines(tmp_path: 
     # again in full, and the time-only line gets the date a full parse gives it.
     text = "2026-05-19T23:59:00.000Z [gateway] idle\n00:00:05 [x] keepme sessionId=s1\n"
     result = parsed(tmp_path, text, mtime=at(2026, 11, 25), keep=("keepme",))
-    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 19, 0, 0, 5)]
+    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 20, 0, 0, 5)]
 
 
 def test_time_only_stamps_alone_stay_prefiltered(tmp_path: Path) -> None:

@@ -327,20 +327,49 @@ TIME_ONLY = pl.col("gw_ts").is_null() & pl.col("j_ts").is_null() & pl.col("gw_hm
 """After `resolve`: the entries whose only stamp is a time of day (`_time_only` dates them)."""
 
 
+HALF_DAY = timedelta(hours=12)
+
+
 def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """`HH:MM:SS` gateway stamps without any date take the date of the entries around them."""
+    """`HH:MM:SS` gateway stamps without any date take the date of the nearest dated entry
+    before them (the next day when that puts them over 12 h before it: they crossed
+    midnight), else of the one after them (the day before when over 12 h after it), else of
+    the file's modification time (else today)."""
     need = pl.col("ts").is_null() & pl.col("gw_hms").is_not_null()
     if not df.select(need.any()).item():
         return df
     fallback = (ctx.mtime or datetime.now(UTC)).date()
-    day = pl.col("ts").dt.date().forward_fill().backward_fill().fill_null(fallback)
-    stamped = pl.concat_str(day.cast(pl.String), pl.lit(" "), pl.col("gw_hms")).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
+    before, after = pl.col("ts").forward_fill(), pl.col("ts").backward_fill()
+    on_before, on_after = _on_day(before.dt.date()), _on_day(after.dt.date())
+    stamped = (
+        pl.when(before.is_not_null())
+        .then(
+            pl.when(on_before < before - HALF_DAY)
+            .then(_next_day(on_before, 1))
+            .otherwise(on_before)
+        )
+        .when(after.is_not_null())
+        .then(
+            pl.when(on_after > after + HALF_DAY).then(_next_day(on_after, -1)).otherwise(on_after)
+        )
+        .otherwise(_on_day(pl.lit(fallback)))
     )
     return df.with_columns(
         ts=pl.when(need).then(stamped).otherwise(pl.col("ts")),
         ts_inferred=pl.when(need).then(True).otherwise(pl.col("ts_inferred")),
     )
+
+
+def _on_day(day: pl.Expr) -> pl.Expr:
+    """The entry's `gw_hms` on `day` (UTC), or null."""
+    text = pl.concat_str(day.cast(pl.String), pl.lit(" "), pl.col("gw_hms"))
+    return text.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
+    )
+
+
+def _next_day(ts: pl.Expr, days: int) -> pl.Expr:
+    return ts + pl.duration(days=days)
 
 
 def clock_jumps(df: pl.DataFrame, path: str) -> list[str]:
