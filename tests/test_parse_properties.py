@@ -114,41 +114,40 @@ BODY = [
     "keepme ",
     ": ",
 ]
-session_line = st.tuples(
-    st.sampled_from(JOURNAL),
+gateway_line = st.tuples(
     st.sampled_from(GATEWAY),
     st.sampled_from(PREFIX),
     st.lists(st.sampled_from(BODY), max_size=4).map("".join),
 ).map("".join)
-session_logs = st.lists(session_line | st.just("    at x (a.js:1:1)"), max_size=12).map(
-    lambda lines: "\n".join(lines).encode()
-)
+session_line = st.tuples(st.sampled_from(JOURNAL), gateway_line).map("".join)
+
+
+def _logs(line: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
+    """Up to 12 lines of `line` or a stack-trace continuation."""
+    lines = st.lists(line | st.just("    at x (a.js:1:1)"), max_size=12)
+    return lines.map(lambda chosen: "\n".join(chosen).encode())
+
+
+session_logs = _logs(session_line)
+console_logs = _logs(gateway_line)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=session_logs)
 def test_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
-    full = _sessions(data, ParseOptions(input_format="journal-short-iso"))
-    kept = _sessions(data, ParseOptions(input_format="journal-short-iso", keep=("keepme",)))
-    assert kept == full
-
-
-console_line = st.tuples(
-    st.sampled_from(GATEWAY),
-    st.sampled_from(PREFIX),
-    st.lists(st.sampled_from(BODY), max_size=4).map("".join),
-).map("".join)
-console_logs = st.lists(console_line | st.just("    at x (a.js:1:1)"), max_size=12).map(
-    lambda lines: "\n".join(lines).encode()
-)
+    assert_prefilter_keeps_sessions(data, "journal-short-iso")
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=console_logs)
 def test_console_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> None:
     # Time-only stamps (`13:43:45`) take their date from the ISO-stamped lines around them.
-    full = _sessions(data, ParseOptions(input_format="gateway-console"))
-    kept = _sessions(data, ParseOptions(input_format="gateway-console", keep=("keepme",)))
+    assert_prefilter_keeps_sessions(data, "gateway-console")
+
+
+def assert_prefilter_keeps_sessions(data: bytes, fmt: str) -> None:
+    full = _sessions(data, ParseOptions(input_format=fmt))
+    kept = _sessions(data, ParseOptions(input_format=fmt, keep=("keepme",)))
     assert kept == full
 
 
@@ -219,11 +218,7 @@ CONSOLE_JSON = [
     '{"time":"2026-05-19T13:43:47.5Z","level":"warn","message":"sessionId=s4 keepme"}',
     '{"time":"2026-05-19T13:40:00Z","level":"info","message":"sessionId=s5 tallied"}',
 ]
-gateway_message = st.tuples(
-    st.sampled_from(GATEWAY),
-    st.sampled_from(PREFIX),
-    st.lists(st.sampled_from(BODY), max_size=4).map("".join),
-).map("".join) | st.sampled_from(CONSOLE_JSON)
+gateway_message = gateway_line | st.sampled_from(CONSOLE_JSON)
 
 
 def json_entry(message: str, as_bytes: bool, micros: int) -> str:

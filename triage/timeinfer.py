@@ -341,18 +341,14 @@ def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     fallback = (ctx.mtime or datetime.now(UTC)).date()
     before, after = pl.col("ts").forward_fill(), pl.col("ts").backward_fill()
     on_before, on_after = _on_day(before.dt.date()), _on_day(after.dt.date())
-    stamped = (
-        pl.when(before.is_not_null())
-        .then(
-            pl.when(on_before < before - HALF_DAY)
-            .then(_next_day(on_before, 1))
-            .otherwise(on_before)
-        )
-        .when(after.is_not_null())
-        .then(
-            pl.when(on_after > after + HALF_DAY).then(_next_day(on_after, -1)).otherwise(on_after)
-        )
-        .otherwise(_on_day(pl.lit(fallback)))
+    # All three read the same `gw_hms`: one is null only where its dated entry is missing (or
+    # all are, for an unreadable time), so the first non-null is the one the docstring names.
+    ahead = pl.when(on_before < before - HALF_DAY).then(1).otherwise(0)
+    behind = pl.when(on_after > after + HALF_DAY).then(-1).otherwise(0)
+    stamped = pl.coalesce(
+        on_before + pl.duration(days=ahead),
+        on_after + pl.duration(days=behind),
+        _on_day(pl.lit(fallback)),
     )
     return df.with_columns(
         ts=pl.when(need).then(stamped).otherwise(pl.col("ts")),
@@ -366,10 +362,6 @@ def _on_day(day: pl.Expr) -> pl.Expr:
     return text.str.to_datetime(
         "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
     )
-
-
-def _next_day(ts: pl.Expr, days: int) -> pl.Expr:
-    return ts + pl.duration(days=days)
 
 
 def clock_jumps(df: pl.DataFrame, path: str) -> list[str]:
