@@ -419,6 +419,25 @@ def test_tally_first_and_last_are_true_times_across_offsets_and_precisions(
     assert result.events["line"].to_list() == [7, 8]
 
 
+OFFSETS = st.sampled_from(["Z", "+00:00", "-05:30", "+0200", "-1100"])
+
+
+@given(
+    st.integers(0, 59),
+    st.text(alphabet="0123456789", max_size=9).map(lambda digits: f".{digits}" if digits else ""),
+    OFFSETS,
+)
+def test_tally_groups_stamps_by_their_exact_offset(second: int, fraction: str, offset: str) -> None:
+    from triage.parsers.tally import text_groups
+
+    stamp = f"2026-05-19T13:00:{second:02d}{fraction}{offset}"
+    sessions = pl.DataFrame(
+        {"line": [1], "stamp": [stamp], "names": [["sessionId=s1"]]},
+        schema={"line": pl.UInt32, "stamp": pl.String, "names": pl.List(pl.String)},
+    )
+    assert text_groups(sessions)["_offset"].to_list() == [offset]
+
+
 def naive_widths(lines: list[str | None]) -> tuple[int, int, int, int, frozenset[str]]:
     known = [line for line in lines if line is not None]
     if not known:

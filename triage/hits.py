@@ -36,6 +36,23 @@ class Hit:
         """This hit as citable evidence."""
         return Evidence(path=self.file, line=self.line, ts=self.ts, text=self.text, step=step)
 
+    def breaker(self) -> Hit:
+        """This hit as another key's breaker: its `without` flags only (`dataclasses.replace`
+        costs several times a direct construction, and a rule makes one per global breaker)."""
+        return Hit(
+            row=self.row,
+            order=self.order,
+            ts=self.ts,
+            file=self.file,
+            line=self.line,
+            text=self.text,
+            duplicate=self.duplicate,
+            key=self.key,
+            steps=frozenset(),
+            withouts=self.withouts,
+            values=self.values,
+        )
+
     def where(self) -> str:
         """`HH:MM:SS (file:line)` for reasons."""
         return f"{clock(self.ts)} ({self.file}:{self.line})"

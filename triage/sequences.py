@@ -53,7 +53,7 @@ def match_rule(rule: Rule, hits: list[Hit], ends: Mapping[str, datetime]) -> Mat
             keyed.setdefault(hit.key, []).append(hit)
             if hit.around:
                 nearby.setdefault(hit.key, []).append(hit)
-    foreign = [replace(h, steps=frozenset(), around=frozenset()) for h in global_rows]
+    foreign = [h.breaker() for h in global_rows]
     foreign.sort(key=lambda h: h.order)
     orders = [h.order for h in foreign]
     matched = Matched()
