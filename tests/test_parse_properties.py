@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,11 +77,17 @@ def test_any_bytes_in_any_line_format(data: bytes, fmt: str | None) -> None:
 
 
 @settings_
-@given(data=texty, keep=st.sampled_from([("node",), ("lane=",), ("zzz",), ("",)]))
-def test_prefilter_keeps_the_accounting(data: bytes, keep: tuple[str, ...]) -> None:
-    check(data, ParseOptions(keep=keep, year=2026))
-    full = _summary(data, ParseOptions(year=2026))
-    kept = _summary(data, ParseOptions(keep=keep, year=2026))
+@given(
+    data=texty,
+    keep=st.sampled_from([("node",), ("lane=",), ("zzz",), ("",)]),
+    chunk=st.sampled_from([40, 150, 1 << 20]),  # small blocks: continuations across blocks
+)
+def test_prefilter_keeps_the_accounting(data: bytes, keep: tuple[str, ...], chunk: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("triage.parsers.reader.CHUNK", chunk)
+        check(data, ParseOptions(keep=keep, year=2026))
+        full = _summary(data, ParseOptions(year=2026))
+        kept = _summary(data, ParseOptions(keep=keep, year=2026))
     assert full == kept
 
 
@@ -145,6 +153,18 @@ def test_console_prefilter_tally_gives_the_full_sessions_table(data: bytes) -> N
     assert_prefilter_keeps_sessions(data, "gateway-console")
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=session_logs | console_logs, chunk=st.integers(40, 400))
+def test_prefilter_in_small_blocks_keeps_the_accounting(data: bytes, chunk: int) -> None:
+    # Stack-trace lines continue the entry before them, also across a block's start: the
+    # prefilter keeps that entry (no keep literal of its own) so that the parser joins them.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("triage.parsers.reader.CHUNK", chunk)
+        full = _summary(data, ParseOptions())
+        kept = _summary(data, ParseOptions(keep=("keepme",)))
+    assert kept == full
+
+
 def assert_prefilter_keeps_sessions(data: bytes, fmt: str) -> None:
     full = _sessions(data, ParseOptions(input_format=fmt))
     kept = _sessions(data, ParseOptions(input_format=fmt, keep=("keepme",)))
@@ -177,6 +197,34 @@ def test_prefiltered_classic_years_are_the_full_parses(
     assert kept.items() <= full.items()
 
 
+console_entry = st.tuples(
+    st.sampled_from([0, 1, 59, 300, 700, 719, 720, 721, 1000, 1439, -1, -5]),  # minutes on
+    st.sampled_from(["keepme", "x", "x", "x", "x\n    at y (a.js:1:1)", "\x1b[2mx"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(console_entry, max_size=14), chunk=st.integers(30, 300))
+def test_prefiltered_time_only_days_are_the_full_parses(
+    entries: list[tuple[int, str]], chunk: int
+) -> None:
+    # A terminal's console log (`HH:MM:SS` stamps only) over days: a fall of over 12 h in the
+    # time of day is a new day, counted over every entry, also those the prefilter leaves out
+    # (small blocks: the runs of left-out lines cross blocks; stack traces and ANSI lines are
+    # kept and may make the reader read a left-out line back).
+    minute, lines = 22 * 60, []
+    for step, body in entries:
+        minute += step
+        lines.append(f"{minute // 60 % 24:02d}:{minute % 60:02d}:07 [x] {body}")
+    data = "\n".join(lines).encode()
+    options = ParseOptions(input_format="gateway-console")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("triage.parsers.reader.CHUNK", chunk)
+        full = _times(data, options, mtime=1779235200)  # 2026-05-20T00:00:00Z
+        kept = _times(data, replace(options, keep=("keepme",)), mtime=1779235200)
+    assert kept.items() <= full.items()
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     entries=st.lists(
@@ -205,10 +253,12 @@ def _jumps(data: bytes, options: ParseOptions) -> set[str]:
     return {n.split(" at ")[0] + n[n.rindex(":") :] for n in notes if " at " in n and "jump" in n}
 
 
-def _times(data: bytes, options: ParseOptions) -> dict[int, object]:
+def _times(data: bytes, options: ParseOptions, mtime: int | None = None) -> dict[int, object]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "in.log"
         path.write_bytes(data)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
         events = parse(str(path), options).events
     return dict(zip(events["line"].to_list(), events["ts"].to_list(), strict=True))
 

@@ -495,6 +495,25 @@ def test_json_read_in_blocks_is_the_json_read_whole(
     assert blocks.tally["events"].sum() == 2
 
 
+@pytest.mark.parametrize("chunk", [60, 120, 1 << 20])
+def test_a_continuation_in_a_later_block_joins_its_left_out_entry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, chunk: int
+) -> None:
+    # Line 9 continues line 8, which holds no keep literal: the prefilter keeps line 8 too
+    # (within its block, or as the block before's last entry), so both read as one entry.
+    lines = [f"2026-05-19T13:00:{i:02d}+00:00 h node[1]: x{i}" for i in range(12)]
+    lines.insert(8, "    at y (a.js:1:1) keepme")
+    path = write(tmp_path, ("\n".join(lines) + "\n").encode())
+    monkeypatch.setattr("triage.parsers.reader.CHUNK", chunk)
+    kept = parse(path, ParseOptions(keep=("keepme",)))
+    assert kept.summary == parse(path, ParseOptions()).summary
+    assert kept.summary.continuations == 1
+    assert kept.events.select("line", "message").rows() == [
+        (8, "x7\n    at y (a.js:1:1) keepme"),
+        (13, "x11"),
+    ]
+
+
 def pretty(entry: str) -> str:
     """One json-pretty object as journalctl prints it (tab indent, ` : ` separators)."""
     return json.dumps(json.loads(entry), indent="\t", separators=(",", " : "))

@@ -135,6 +135,63 @@ def test_prefiltered_time_only_stamps_take_the_date_of_left_out_lines(tmp_path: 
     assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 59), at(2026, 5, 20, 0, 0, 5)]
 
 
+MULTI_DAY = (
+    "22:00:00 [gateway] a\n23:59:59 [x] b\n00:00:01 [x] c\n12:00:00 [x] d\n"
+    "23:00:00 [x] e\n01:00:00 [x] f\n"
+)
+
+
+@pytest.mark.parametrize("keep", [None, ("x]",)])
+def test_time_only_stamps_alone_count_midnights_back_from_the_file_mtime(
+    tmp_path: Path, keep: tuple[str, ...] | None
+) -> None:
+    # A terminal's console log over three days: a fall of over 12 h is a new day, and the
+    # last entry is on the mtime's day. Prefiltered (line 1 left out) or not, the same times.
+    result = parsed(tmp_path, MULTI_DAY, mtime=at(2026, 5, 21, 1, 5), keep=keep)
+    days = [19, 19, 20, 20, 20, 21]
+    hours = [(22, 0, 0), (23, 59, 59), (0, 0, 1), (12, 0, 0), (23, 0, 0), (1, 0, 0)]
+    expected = [at(2026, 5, d, *h) for d, h in zip(days, hours, strict=True)]
+    assert result.events["ts"].to_list() == expected[-result.events.height :]
+    assert not [n for n in result.summary.notes if "clock jump backwards" in n]
+
+
+def test_time_only_stamps_alone_end_the_day_before_an_mtime_earlier_in_its_day(
+    tmp_path: Path,
+) -> None:
+    result = parsed(tmp_path, "23:58:00 [x] a\n", mtime=at(2026, 5, 20, 0, 1))
+    assert result.events["ts"].to_list() == [at(2026, 5, 19, 23, 58)]
+
+
+def test_time_only_stamps_count_every_midnight_since_the_dated_entry(tmp_path: Path) -> None:
+    text = (
+        "2026-05-19T10:00:00.000Z [gateway] ready\n20:00:00 [x] a\n03:00:00 [x] b\n11:00:00 [x] c\n"
+    )
+    result = parsed(tmp_path, text)
+    hours = [(19, 10), (19, 20), (20, 3), (20, 11)]
+    assert result.events["ts"].to_list() == [at(2026, 5, d, h) for d, h in hours]
+
+
+@pytest.mark.parametrize(
+    ("second", "day"),
+    [("00:58:59", 20), ("00:59:00", 19), ("23:59:59", 19)],
+)
+def test_a_new_day_is_a_fall_of_over_12_hours(tmp_path: Path, second: str, day: int) -> None:
+    text = f"2026-05-19T12:59:00Z [gateway] ready\n{second} [x] a\n"
+    hms = tuple(int(part) for part in second.split(":"))
+    assert parsed(tmp_path, text).events["ts"].to_list()[1] == at(2026, 5, day, *hms)
+
+
+def test_seconds_of_day_read_the_clock_at_the_start() -> None:
+    import polars as pl
+
+    from triage.timeinfer import seconds_of_day
+
+    texts = ["23:59:59 x", "00:00:00", "12:34:56.789", "24:00:00", "2026-05-19", "", None]
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    seconds = frame.select(seconds_of_day(pl.col("t")))["t"].to_list()
+    assert seconds == [86399, 0, 45296, None, None, None, None]
+
+
 def test_time_only_stamps_alone_stay_prefiltered(tmp_path: Path) -> None:
     # No line has a date (a terminal's console log): nothing to re-read; the mtime dates them.
     text = "23:59:00 [gateway] idle\n00:00:05 [x] keepme sessionId=s1\n"

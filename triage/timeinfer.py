@@ -5,7 +5,10 @@ stamp. Year-less journald stamps take their year from `--year`, else from the ga
 stamps in the same capture, else the file's mtime, else now (the reference is the year of the
 last entry); a month falling by 6 or more from one entry to the next is a new year, a rise by 6
 or more a step back (out-of-order lines around New Year). Zone-less stamps take the offset
-learnt from entries carrying both clocks, else `--tz`, else UTC. File order is never changed.
+learnt from entries carrying both clocks, else `--tz`, else UTC. Time-only gateway stamps
+(`13:43:45`, UTC) count midnights the same way: a fall of over 12 h from one entry's time of day
+to the next is a new day, dated from the nearest dated entry (else the file's mtime, the day of
+the last entry). File order is never changed.
 """
 
 from __future__ import annotations
@@ -69,12 +72,17 @@ def parse_iso(col: pl.Expr) -> pl.Expr:
 
 
 def resolve(
-    df: pl.DataFrame, kind: StampKind, ctx: Context, steps: pl.DataFrame | None = None
+    df: pl.DataFrame,
+    kind: StampKind,
+    ctx: Context,
+    steps: pl.DataFrame | None = None,
+    runs: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too.
 
-    `steps` (`line`, `step`): classic stamps' year steps, from a prefiltered read (which sees
-    the months of the lines it leaves out); else they are counted over `df`."""
+    From a prefiltered read, which sees the lines it leaves out: `steps` (`line`, `step`),
+    classic stamps' year steps; `runs` (RUN_SCHEMA), the times of day of left-out time-only
+    entries. Without them both are counted over `df`."""
     notes: list[str] = []
     df = df.with_columns(gw_ts=parse_iso(pl.col("gw_iso")))
     if not df.height:
@@ -88,7 +96,7 @@ def resolve(
         .then(False)
         .otherwise(pl.col("j_inferred")),
     )
-    df = _time_only(df, ctx)
+    df = _time_only(df, ctx, runs)
     notes.extend(clock_jumps(df, ctx.path))
     return df, tuple(notes)
 
@@ -327,38 +335,125 @@ TIME_ONLY = pl.col("gw_ts").is_null() & pl.col("j_ts").is_null() & pl.col("gw_hm
 """After `resolve`: the entries whose only stamp is a time of day (`_time_only` dates them)."""
 
 
-HALF_DAY = timedelta(hours=12)
+HALF_DAY_SECONDS = 12 * 3600
+MTIME_SLACK_SECONDS = 300
+"""How far past the file's mtime (in its day) a last time-only entry may be and still be of
+that day (clocks of writer and file system differ a little)."""
+RUN_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.UInt32(),
+    "first": pl.Int32(),
+    "last": pl.Int32(),
+    "inner": pl.Int32(),
+}
+"""A run of left-out time-only entries: its first line, the first and last time of day (in
+seconds) and the midnights within it."""
 
 
-def _time_only(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """`HH:MM:SS` gateway stamps without any date take the date of the nearest dated entry
-    before them (the next day when that puts them over 12 h before it: they crossed
-    midnight), else of the one after them (the day before when over 12 h after it), else of
-    the file's modification time (else today)."""
+def seconds_of_day(text: pl.Expr) -> pl.Expr:
+    """`HH:MM:SS` at the start of `text` as seconds since midnight (fraction dropped), or null.
+    The prefilter and the parser read times of day with this one expression."""
+    return _seconds(text.str.slice(0, 8).str.to_time("%H:%M:%S", strict=False))
+
+
+def _seconds(time: pl.Expr) -> pl.Expr:
+    """A time's (or datetime's) hour, minute and second as seconds since midnight. The parts
+    are 8-bit: widened first, or 59 minutes would overflow."""
+    part = [time.dt.hour(), time.dt.minute(), time.dt.second()]
+    hour, minute, second = (p.cast(pl.Int32) for p in part)
+    return hour * 3600 + minute * 60 + second
+
+
+def day_step(before: pl.Expr, now: pl.Expr) -> pl.Expr:
+    """1 where the time of day falls by over 12 h from `before` to `now` (midnight passed)."""
+    return ((before - now) > HALF_DAY_SECONDS).fill_null(False).cast(pl.Int32)
+
+
+def dropped_runs(lines: pl.DataFrame, dropped: pl.Series) -> pl.DataFrame:
+    """The times of day of the left-out lines of a block (`line`, `raw`; entries starting with
+    a time-only or ISO stamp), per run of consecutive left-out lines (RUN_SCHEMA), for
+    `_time_only` to count midnights over every entry.
+
+    A left-out line the reader reads back as an event (the entry before a continuation, the
+    input's last entry) ends its run, as a kept line or the input's end follows it: its time
+    then comes twice in a row, which passes no midnight.
+    """
+    starts = dropped & ~dropped.shift(1, fill_value=False)
+    timed = lines.select(
+        "line", tod=seconds_of_day(pl.col("raw")), run=starts.cum_sum(), dropped=dropped
+    ).filter(pl.col("dropped") & pl.col("tod").is_not_null())
+    if not timed.height:
+        return pl.DataFrame(schema=RUN_SCHEMA)
+    tod = pl.col("tod")
+    runs = timed.group_by("run", maintain_order=True).agg(
+        pl.col("line").first(),
+        first=tod.first(),
+        last=tod.last(),
+        inner=day_step(tod.shift(1), tod).sum(),
+    )
+    return runs.select(list(RUN_SCHEMA)).cast(RUN_SCHEMA)  # type: ignore[arg-type]
+
+
+def _time_only(df: pl.DataFrame, ctx: Context, runs: pl.DataFrame | None) -> pl.DataFrame:
+    """Date the `HH:MM:SS` gateway stamps without a date of their own.
+
+    Midnights are counted over every entry's time of day (UTC; `runs` adds those a prefiltered
+    read left out): a fall of over 12 h is a new day. A time-only entry takes the date of the
+    nearest dated entry before it plus the midnights since, else of the one after it less the
+    midnights until it, else the day of the file's modification time (or today) for the last
+    entry less the midnights until that one.
+    """
     need = pl.col("ts").is_null() & pl.col("gw_hms").is_not_null()
     if not df.select(need.any()).item():
         return df
-    fallback = (ctx.mtime or datetime.now(UTC)).date()
-    before, after = pl.col("ts").forward_fill(), pl.col("ts").backward_fill()
-    on_before, on_after = _on_day(before.dt.date()), _on_day(after.dt.date())
-    # All three read the same `gw_hms`: one is null only where its dated entry is missing (or
-    # all are, for an unreadable time), so the first non-null is the one the docstring names.
-    ahead = pl.when(on_before < before - HALF_DAY).then(1).otherwise(0)
-    behind = pl.when(on_after > after + HALF_DAY).then(-1).otherwise(0)
+    ts = pl.col("ts")
+    entries = df.select(
+        "line",
+        _row=pl.int_range(pl.len(), dtype=pl.UInt32),
+        first=pl.when(need).then(seconds_of_day(pl.col("gw_hms"))).otherwise(_seconds(ts)),
+        inner=pl.lit(0, pl.Int32),
+    ).with_columns(last=pl.col("first"))
+    sequence = entries if runs is None else pl.concat([entries, runs], how="diagonal_relaxed")
+    before = pl.col("last").shift(1).forward_fill()
+    counted = sequence.sort("line", maintain_order=True).with_columns(
+        day=(day_step(before, pl.col("first")) + pl.col("inner")).cum_sum()
+    )
+    total = int(counted["day"][-1])
+    last_tod = counted["last"].drop_nulls()
+    days = counted.filter(pl.col("_row").is_not_null()).sort("_row")["day"]
+    end = _last_day(ctx, int(last_tod[-1]) if last_tod.len() else None)
+    # Dates as day numbers (days since 1970) so that midnights add as integers.
+    dated = ts.is_not_null()
+    day, date_number = pl.col("_day"), pl.when(dated).then(ts.dt.date().cast(pl.Int32))
+    anchor_day = pl.when(dated).then(day)
     stamped = pl.coalesce(
-        on_before + pl.duration(days=ahead),
-        on_after + pl.duration(days=behind),
-        _on_day(pl.lit(fallback)),
+        _on_day(date_number.forward_fill() + day - anchor_day.forward_fill()),
+        _on_day(date_number.backward_fill() - (anchor_day.backward_fill() - day)),
+        _on_day(pl.lit(end).cast(pl.Int32) - (total - day)),
     )
-    return df.with_columns(
-        ts=pl.when(need).then(stamped).otherwise(pl.col("ts")),
-        ts_inferred=pl.when(need).then(True).otherwise(pl.col("ts_inferred")),
+    return (
+        df.with_columns(_day=days)
+        .with_columns(
+            ts=pl.when(need).then(stamped).otherwise(ts),
+            ts_inferred=pl.when(need).then(True).otherwise(pl.col("ts_inferred")),
+        )
+        .drop("_day")
     )
+
+
+def _last_day(ctx: Context, last_tod: int | None) -> date:
+    """The day of the last entry when no entry has a date: the file's mtime (else now), or the
+    day before when the last time of day lies past the mtime's in its day."""
+    reference = ctx.mtime or datetime.now(UTC)
+    reference = reference.astimezone(UTC) if reference.tzinfo else reference.replace(tzinfo=UTC)
+    now = reference.hour * 3600 + reference.minute * 60 + reference.second
+    if last_tod is not None and last_tod > now + MTIME_SLACK_SECONDS:
+        return reference.date() - timedelta(days=1)
+    return reference.date()
 
 
 def _on_day(day: pl.Expr) -> pl.Expr:
-    """The entry's `gw_hms` on `day` (UTC), or null."""
-    text = pl.concat_str(day.cast(pl.String), pl.lit(" "), pl.col("gw_hms"))
+    """The entry's `gw_hms` on `day` (a day number, days since 1970; UTC), or null."""
+    text = pl.concat_str(day.cast(pl.Date).cast(pl.String), pl.lit(" "), pl.col("gw_hms"))
     return text.str.to_datetime(
         "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
     )

@@ -42,6 +42,7 @@ from triage.parsers.reader import (
 from triage.parsers.tally import (
     MARKED,
     TALLY_SCHEMA,
+    Block,
     Prefilter,
     Widths,
     first_pairs,
@@ -52,7 +53,7 @@ from triage.parsers.tally import (
     text_groups,
     widths,
 )
-from triage.timeinfer import StampKind, joined_steps
+from triage.timeinfer import RUN_SCHEMA, StampKind, joined_steps
 
 # Structured formats written in their own modules: extend this tuple as they land.
 STRUCTURED: tuple[Format, ...] = (
@@ -94,6 +95,8 @@ class Reading:
     """The prefilter left out an entry line that may have a date."""
     steps: pl.DataFrame | None = None
     """Classic stamps, prefiltered: the year steps of the lines read (`timeinfer`)."""
+    runs: pl.DataFrame | None = None
+    """The bare console, prefiltered: the times of day of the lines left out (`timeinfer`)."""
     pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
     tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
 
@@ -163,7 +166,9 @@ def _parse_mode(source: Source, mode: journal_short.Mode, ctx: Context) -> tuple
     """
     options = ctx.options
     reading = _read_for_mode(source, mode, options.keep, options.progress)
-    parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced, reading.steps)
+    parsed = journal_short.parse_lines(
+        reading.lines, ctx, mode, reading.forced, reading.steps, reading.runs
+    )
     if parsed.time_only and reading.dated_dropped:
         ctx = replace(ctx, options=replace(options, keep=None))
         reading = _read_for_mode(source, mode, None)
@@ -199,15 +204,17 @@ def _read_for_mode(
     # A gateway line has a date with an ISO stamp; every journald entry counts as dated (a
     # monotonic stamp has none, but counting it only makes a re-read more likely).
     dated = None if mode.stamp is not None else rf"^{cl.ISO}(?: |$)"
-    classic = mode.kind is StampKind.CLASSIC
-    prefilter = Prefilter(keep, mode.hard_start, mode.stamp is not None, found, dated, classic)
+    classic, console = mode.kind is StampKind.CLASSIC, mode.kind is StampKind.NONE
+    prefilter = Prefilter(
+        keep, mode.hard_start, mode.stamp is not None, found, dated, classic, console
+    )
     numbered, total = map_blocks(source, prefilter.block, progress, chunks=LINE_CHUNKS)
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
     lines = pl.concat(frames) if frames else _no_lines()
     named = named_groups(pl.concat([b.groups for b in blocks]))
     tallies = [tally(named)]
-    extra = _parents(source, mode, lines)
+    extra = _boundary_parents(numbered, blocks)
     last = next((b.last for b in reversed(blocks) if b.last.height), None)
     forced: tuple[int, ...] = ()
     if last is not None and not last["kept"][0]:
@@ -227,6 +234,9 @@ def _read_for_mode(
         forced=forced,
         dated_dropped=any(b.dated_dropped for b in blocks),
         steps=joined_steps([b.steps for b in blocks if b.steps is not None]) if classic else None,
+        runs=pl.concat([b.runs for b in blocks if b.runs is not None] or [_no_runs()])
+        if console
+        else None,
         pairs=first_pairs(named, source.path).cast(PAIR_SCHEMA),  # type: ignore[arg-type]
         tally=merge_tallies(tallies),
     )
@@ -240,24 +250,26 @@ def _read_bytes(path: str) -> bytes:
         raise ParseError(f"cannot read: {error.strerror}", Location(path)) from None
 
 
+def _no_runs() -> pl.DataFrame:
+    return pl.DataFrame(schema=RUN_SCHEMA)
+
+
 def _no_lines() -> pl.DataFrame:
     return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
 
-def _parents(source: Source, mode: journal_short.Mode, lines: pl.DataFrame) -> pl.DataFrame:
-    """The skipped entry lines right before kept lines that may continue them."""
-    raw = pl.col("raw")
-    orphans = lines.filter(
-        (pl.col("line").shift(1).fill_null(0) != pl.col("line") - 1)
-        & (pl.col("line") > 1)
-        & ~cl.clean_text(raw).str.contains(rf"^\s*$|{cl.NOISE}")
-        & ~raw.str.contains(mode.hard_start).fill_null(False)
-    )
-    if not orphans.height:
-        return _no_lines()
-    parents = orphans["line"] - 1
-    extra, _ = read_lines(source, pl.col("line").is_in(parents.implode()))
-    return extra
+def _boundary_parents(numbered: list[tuple[int, Block]], blocks: list[Block]) -> pl.DataFrame:
+    """The left-out last entry line of each block whose next block starts with a line that may
+    continue it (a block keeps such parents of its own lines; `Block.continues`)."""
+    parents = [
+        block.last.select("line", "raw")
+        for block, (before, after) in zip(blocks, numbered[1:], strict=False)
+        if after.continues
+        and block.last.height
+        and not block.last["kept"][0]
+        and block.last["line"][0] == before
+    ]
+    return pl.concat(parents) if parents else _no_lines()
 
 
 def _forgive_truncated_tail(parsed: Parsed, source: Source, total: int, path: str) -> Parsed:

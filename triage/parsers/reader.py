@@ -291,15 +291,9 @@ def head_lines(source: Source, limit: int = 200) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-def read_lines(source: Source, keep: pl.Expr | None = None) -> tuple[pl.DataFrame, int]:
-    """Materialise the lines `keep` selects (all when None) and count every line.
-
-    Returns the frame in file order and the total number of physical lines.
-    """
-    if keep is None:
-        blocks, total = map_blocks(source, lambda frame: frame)
-    else:
-        blocks, total = map_blocks(source, lambda frame: copied(frame.filter(keep)))
+def read_lines(source: Source) -> tuple[pl.DataFrame, int]:
+    """Materialise every line and count them: the frame in file order, the line count."""
+    blocks, total = map_blocks(source, lambda frame: frame)
     frames = [numbered(frame, before) for before, frame in blocks if frame.height]
     if not frames:
         return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String}), total

@@ -32,7 +32,7 @@ from triage.identity import MARKERS, NAMES, PAIR_SCHEMA, session_fields
 from triage.literals import alternation
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
-from triage.timeinfer import BlockSteps, block_steps, parse_iso
+from triage.timeinfer import BlockSteps, block_steps, dropped_runs, parse_iso
 
 TALLY_SCHEMA: dict[str, pl.DataType] = {
     "session_key": pl.String(),
@@ -124,8 +124,12 @@ class Block:
     widths: Widths
     dated_dropped: bool = False
     """Whether a left-out line may have a date (that a time-only stamp would take)."""
+    continues: bool = False
+    """The block's first line may continue the entry the block before ends with."""
     steps: BlockSteps | None = None
     """Classic stamps: the year steps of the kept lines and the last entry line."""
+    runs: pl.DataFrame | None = None
+    """Time-only stamps: the times of day of the lines left out (`timeinfer.RUN_SCHEMA`)."""
 
     def numbered(self, before: int) -> Block:
         """The block with its `line` columns counted from the input's start."""
@@ -135,7 +139,9 @@ class Block:
             last=numbered(self.last, before),
             widths=self.widths,
             dated_dropped=self.dated_dropped,
+            continues=self.continues,
             steps=None if self.steps is None else self.steps.numbered(before),
+            runs=None if self.runs is None else numbered(self.runs, before),
         )
 
 
@@ -153,6 +159,9 @@ class Prefilter:
     """A regex the entry lines with a date match (None: every entry line has one)."""
     months: bool = False
     """Entries have classic stamps (no year): count the year steps of the lines left out."""
+    days: bool = False
+    """Entries may have time-only stamps (the bare console): hand over the times of day of
+    the lines left out, for the parser to count midnights over every entry."""
 
     def block(self, frame: pl.DataFrame) -> Block:
         """Split a block (`line`, `raw`) into kept lines, tally, sentinel and widths."""
@@ -167,25 +176,31 @@ class Prefilter:
             near = frame.filter(flags["literal"])
             found = near.filter(raw.str.contains(alternation(self.keep)))["line"]
             flags = flags.with_columns(literal=frame["line"].is_in(found.implode()))
-        skip = flags["hard"] & ~flags["literal"]
+        hard = flags["hard"]
+        parents, continues = _continued(frame, hard)
+        skip = hard & ~flags["literal"] & ~parents
         marked = frame.filter(skip & flags["marked"])
         sessions = self.sessions(marked)
         tallied = frame["line"].is_in(sessions["line"].implode())
         kept = ~skip | (flags["marked"] & ~tallied)
-        hard = flags["hard"]
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
         steps = None
         if self.months:
             steps = block_steps(frame, hard).only(
                 kept | frame["line"].is_in(last["line"].implode())
             )
+        dated_dropped = self._dated_dropped(frame, ~kept, sessions.height)
         return Block(
             lines=copied(frame.filter(kept)),
             groups=copied(text_groups(sessions)),
             last=copied(last),
             widths=widths(frame),
-            dated_dropped=self._dated_dropped(frame, ~kept, sessions.height),
+            dated_dropped=dated_dropped,
+            continues=continues,
             steps=steps,
+            # With a dated line left out, time-only stamps make the parser read the input
+            # again in full: the times of day are needed only when none was.
+            runs=dropped_runs(frame, ~kept) if self.days and not dated_dropped else None,
         )
 
     def _dated_dropped(self, frame: pl.DataFrame, dropped: pl.Series, tallied: int) -> bool:
@@ -214,6 +229,18 @@ class Prefilter:
         return df.filter(tallyable).select(
             "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names(message)
         )
+
+
+def _continued(frame: pl.DataFrame, hard: pl.Series) -> tuple[pl.Series, bool]:
+    """The entry lines right before a line that may continue them (no entry start, not blank
+    or noise: the parser joins it to the entry), kept so that the parser sees the whole entry;
+    and whether the block's first line may continue the block before's last entry."""
+    soft = frame.filter(~hard)
+    if not soft.height:
+        return hard & False, False
+    text = cl.clean_text(pl.col("raw"))
+    lines = soft.filter(~text.str.contains(rf"^\s*$|{cl.NOISE}"))["line"]
+    return hard & frame["line"].is_in((lines - 1).implode()), bool((lines == 1).any())
 
 
 def _pairs(groups: pl.DataFrame) -> pl.DataFrame:
