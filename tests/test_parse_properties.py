@@ -175,20 +175,22 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 classic_entry = st.tuples(
     st.integers(-7, 7),  # months since the previous entry (a walk over several years)
     st.sampled_from(["keepme", "x", "sessionId=s1 x", "x\n    at y (a.js:1:1)"]),
+    st.sampled_from(["", "", "\x1b[31m", "[33m"]),  # colour: the prefilter keeps the line
 )
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=st.lists(classic_entry, max_size=14), chunk=st.integers(40, 400))
 def test_prefiltered_classic_years_are_the_full_parses(
-    entries: list[tuple[int, str]], chunk: int
+    entries: list[tuple[int, str, str]], chunk: int
 ) -> None:
     # `May 19` stamps have no year: a fall of half a year is a new year, counted over every
-    # entry, also those the prefilter leaves out (small blocks: the count crosses blocks).
+    # entry, also those the prefilter leaves out (small blocks: the count crosses blocks) and
+    # those it keeps for a look by the parser (a coloured line starts an entry once cleaned).
     month, lines = 5 * 12, []
-    for step, body in entries:
+    for step, body, colour in entries:
         month += step
-        lines.append(f"{MONTHS[month % 12]} 19 13:43:45 h node[1]: {body}")
+        lines.append(f"{colour}{MONTHS[month % 12]} 19 13:43:45 h node[1]: {body}")
     data = "\n".join(lines).encode()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("triage.parsers.reader.CHUNK", chunk)

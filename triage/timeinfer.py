@@ -13,7 +13,8 @@ the last entry). File order is never changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -72,22 +73,18 @@ def parse_iso(col: pl.Expr) -> pl.Expr:
 
 
 def resolve(
-    df: pl.DataFrame,
-    kind: StampKind,
-    ctx: Context,
-    steps: pl.DataFrame | None = None,
-    runs: pl.DataFrame | None = None,
+    df: pl.DataFrame, kind: StampKind, ctx: Context, runs: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Add `ts` and `ts_inferred` from `stamp`, `gw_iso`, `gw_hms`; return notes too.
 
-    From a prefiltered read, which sees the lines it leaves out: `steps` (`line`, `step`),
-    classic stamps' year steps; `runs` (RUN_SCHEMA), the times of day of left-out time-only
-    entries. Without them both are counted over `df`."""
+    `runs` (RUN_SCHEMA): from a prefiltered read, the months (classic stamps) or times of day
+    (the bare console) of the entry lines it left out, for new years and midnights to be
+    counted over every entry, as a full parse counts them over `df`."""
     notes: list[str] = []
     df = df.with_columns(gw_ts=parse_iso(pl.col("gw_iso")))
     if not df.height:
         return df.with_columns(ts=pl.col("gw_ts"), ts_inferred=pl.lit(None, pl.Boolean)), ()
-    journal, inferred, note = _journal_ts(df, kind, ctx, steps)
+    journal, inferred, note = _journal_ts(df, kind, ctx, runs)
     notes.extend(note)
     df = df.with_columns(j_ts=journal, j_inferred=inferred)
     df = df.with_columns(
@@ -96,13 +93,13 @@ def resolve(
         .then(False)
         .otherwise(pl.col("j_inferred")),
     )
-    df = _time_only(df, ctx, runs)
+    df = _time_only(df, ctx, runs if kind is StampKind.NONE else None)
     notes.extend(clock_jumps(df, ctx.path))
     return df, tuple(notes)
 
 
 def _journal_ts(
-    df: pl.DataFrame, kind: StampKind, ctx: Context, steps: pl.DataFrame | None
+    df: pl.DataFrame, kind: StampKind, ctx: Context, runs: pl.DataFrame | None
 ) -> tuple[pl.Series, pl.Series, list[str]]:
     stamp = df["stamp"]
     none = pl.Series("j", [None] * df.height, UTC_US)
@@ -116,7 +113,7 @@ def _journal_ts(
         ts = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         return ts, _flags(False, df.height), []
     if kind is StampKind.CLASSIC:
-        return _classic(df, ctx, steps)
+        return _classic(df, ctx, runs)
     if kind is StampKind.FULL:
         return _full(df, ctx)
     return none, _flags(True, df.height), []
@@ -126,15 +123,8 @@ def _flags(value: bool, height: int) -> pl.Series:
     return pl.repeat(value, height, dtype=pl.Boolean, eager=True)
 
 
-def _given_steps(df: pl.DataFrame, steps: pl.DataFrame) -> pl.Series:
-    """Each entry's year steps from the prefilter's (`line`, `step`): at its line, else (a line
-    the reader re-read) at the next line it knows, which no month lies between."""
-    found = df.select("line").join_asof(steps, on="line", strategy="forward")["step"]
-    return found.fill_null(strategy="forward").fill_null(0)
-
-
 def _classic(
-    df: pl.DataFrame, ctx: Context, steps: pl.DataFrame | None = None
+    df: pl.DataFrame, ctx: Context, runs: pl.DataFrame | None = None
 ) -> tuple[pl.Series, pl.Series, list[str]]:
     groups = r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\S+)$"
     parts = df.select(pl.col("stamp").str.extract_groups(groups)).unnest("stamp")
@@ -144,7 +134,7 @@ def _classic(
     )
     month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
     day = parts["day"]
-    step = _rollover_steps(month) if steps is None else _given_steps(df, steps)
+    step = counted_steps(df.select("line", value=month), runs, _step).steps
     year, note = _anchor_years(df, month, day, step, ctx)
     naive = pl.DataFrame({"y": year, "m": month, "d": day, "hms": parts["hms"]}).select(
         _local_datetime(pl.col("y"), pl.col("m"), pl.col("d"), pl.col("hms"))
@@ -186,71 +176,95 @@ def _step(prev: pl.Expr, month: pl.Expr) -> pl.Expr:
     return new_year.when(drop <= -ROLLOVER_MONTHS).then(-1).otherwise(0)
 
 
+Stepper = Callable[[pl.Expr, pl.Expr], pl.Expr]
+"""`step(before, now)`: the steps (new years, midnights) between two entries' values."""
+RUN_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.UInt32(),
+    "first": pl.Int32(),
+    "last": pl.Int32(),
+    "inner": pl.Int32(),
+}
+"""A run of consecutive entry lines a prefiltered read left out: its first line, the first
+and last value (a month, a time of day in seconds) and the steps within it."""
+
+
 @dataclass(frozen=True, slots=True)
-class BlockSteps:
-    """Year steps within one block of classic-stamped lines (see `block_steps`)."""
+class Counted:
+    """Steps counted over a sequence of entries and left-out runs (`counted_steps`)."""
 
-    steps: pl.DataFrame
-    """`line`, `step` (steps since the block's first month), `seen` (a month came yet)."""
-    first: int | None
+    steps: pl.Series
+    """Cumulative steps at each entry."""
+    total: int
+    """Cumulative steps at the end of the sequence."""
     last: int | None
-    """The block's first and last month."""
-    end: int
-    """`step` at the block's last line."""
-
-    def only(self, keep: pl.Series) -> BlockSteps:
-        """The same steps for the lines `keep` selects."""
-        return replace(self, steps=self.steps.filter(keep))
-
-    def numbered(self, before: int) -> BlockSteps:
-        """`line` counted from the input's start (`before` lines precede the block)."""
-        steps = self.steps.with_columns((pl.col("line") + before).cast(pl.UInt32))
-        return replace(self, steps=steps)
+    """The sequence's last value."""
 
 
-def block_steps(lines: pl.DataFrame, hard: pl.Series) -> BlockSteps:
-    """Year steps within a block of classic-stamped lines (`line`, `raw`; `hard`: its entry
-    lines), for the prefilter to hand the parser the steps of the lines it leaves out. A block
-    within one month (the usual case) costs one literal test per entry line."""
-    heads = lines.filter(hard)
-    if not heads.height:
-        return BlockSteps(lines.select("line", step=pl.lit(0), seen=pl.lit(False)), None, None, 0)
-    token = str(heads["raw"][0]).split(" ", 1)[0]
-    if heads.select(pl.col("raw").str.starts_with(token + " ").all()).item():
-        month = pl.select(month_number(pl.lit(token))).item()
-        seen = pl.col("line") >= heads["line"][0] if month is not None else pl.lit(False)
-        return BlockSteps(lines.select("line", step=pl.lit(0), seen=seen), month, month, 0)
-    month = pl.when(hard).then(month_number(pl.col("raw").str.extract(r"^\S+", 0)))
-    steps = lines.select("line", month=month).with_columns(
-        step=_step(pl.col("month").shift(1).forward_fill(), pl.col("month")).cum_sum(),
-        seen=pl.col("month").is_not_null().cum_sum() > 0,
+def counted_steps(values: pl.DataFrame, runs: pl.DataFrame | None, step: Stepper) -> Counted:
+    """Steps since the first value, over entries (`line`, `value`; in file order) and the
+    `runs` of left-out entries between them (RUN_SCHEMA): null values are skipped.
+
+    A left-out line that the reader reads back as an entry (the entry before a continuation,
+    the input's last entry) ends its run, as a kept line or the input's end follows it: its
+    value then comes twice in a row, which is no step.
+    """
+    entries = values.select(
+        "line",
+        _row=pl.int_range(pl.len(), dtype=pl.UInt32),
+        first=pl.col("value").cast(pl.Int32),
+        last=pl.col("value").cast(pl.Int32),
+        inner=pl.lit(0, pl.Int32),
     )
-    months = steps["month"].drop_nulls()
-    first, last = (months[0], months[-1]) if months.len() else (None, None)
-    return BlockSteps(steps.drop("month"), first, last, int(steps["step"][-1]))
+    sequence = entries if runs is None else pl.concat([entries, runs], how="diagonal_relaxed")
+    before = pl.col("last").shift(1).forward_fill()
+    counted = sequence.sort("line", maintain_order=True).with_columns(
+        step=(step(before, pl.col("first")) + pl.col("inner")).cum_sum()
+    )
+    ends = counted["last"].drop_nulls()
+    return Counted(
+        steps=counted.filter(pl.col("_row").is_not_null()).sort("_row")["step"],
+        total=int(counted["step"][-1]) if counted.height else 0,
+        last=int(ends[-1]) if ends.len() else None,
+    )
 
 
-def joined_steps(blocks: list[BlockSteps]) -> pl.DataFrame:
-    """Blocks' steps (in input order, `line` from the input's start) as year steps since the
-    input's first month (`line`, `step`), as `_rollover_steps` counts them over every entry."""
-    frames, base, before = [], 0, None
-    for block in blocks:
-        cross = pl.select(_step(pl.lit(before, pl.Int32), pl.lit(block.first, pl.Int32))).item()
-        step = pl.col("step") + base + pl.when(pl.col("seen")).then(cross).otherwise(0)
-        frames.append(block.steps.select("line", step=step.cast(pl.Int32)))
-        if block.last is not None:
-            base += cross + block.end
-            before = block.last
-    if not frames:
-        return pl.DataFrame(schema={"line": pl.UInt32, "step": pl.Int32})
-    return pl.concat(frames)
+def dropped_runs(
+    lines: pl.DataFrame, dropped: pl.Series, value: pl.Expr, step: Stepper
+) -> pl.DataFrame:
+    """The `value`s of a block's left-out lines (`line`, `raw`: entry lines), per run of
+    consecutive left-out lines (RUN_SCHEMA), for `counted_steps`."""
+    starts = dropped & ~dropped.shift(1, fill_value=False)
+    valued = lines.select("line", value=value, run=starts.cum_sum(), dropped=dropped).filter(
+        pl.col("dropped") & pl.col("value").is_not_null()
+    )
+    if not valued.height:
+        return pl.DataFrame(schema=RUN_SCHEMA)
+    runs = valued.group_by("run", maintain_order=True).agg(
+        pl.col("line").first(),
+        first=pl.col("value").first(),
+        last=pl.col("value").last(),
+        inner=step(pl.col("value").shift(1), pl.col("value")).sum(),
+    )
+    return runs.select(list(RUN_SCHEMA)).cast(RUN_SCHEMA)  # type: ignore[arg-type]
 
 
-def _rollover_steps(month: pl.Series) -> pl.Series:
-    """Cumulative year offset relative to the first entry, from month falls and rises."""
-    months = pl.DataFrame({"m": month})
-    step = _step(pl.col("m").shift(1).forward_fill(), pl.col("m")).cum_sum()
-    return months.select(step).to_series()
+def month_runs(lines: pl.DataFrame, dropped: pl.Series) -> pl.DataFrame:
+    """`dropped_runs` of classic stamps' months. A block whose left-out lines start with one
+    month token (the usual case) costs one literal test per line."""
+    out = lines.filter(dropped)
+    if not out.height:
+        return pl.DataFrame(schema=RUN_SCHEMA)
+    token = str(out["raw"][0]).split(" ", 1)[0]
+    if out.select(pl.col("raw").str.starts_with(token + " ").all()).item():
+        month = pl.lit(pl.select(month_number(pl.lit(token))).item(), pl.Int32)
+    else:
+        month = month_number(pl.col("raw").str.extract(r"^\S+", 0))
+    return dropped_runs(lines, dropped, month, _step)
+
+
+def day_runs(lines: pl.DataFrame, dropped: pl.Series) -> pl.DataFrame:
+    """`dropped_runs` of time-only stamps' times of day (seconds)."""
+    return dropped_runs(lines, dropped, seconds_of_day(pl.col("raw")), day_step)
 
 
 def _anchor_years(
@@ -339,14 +353,6 @@ HALF_DAY_SECONDS = 12 * 3600
 MTIME_SLACK_SECONDS = 300
 """How far past the file's mtime (in its day) a last time-only entry may be and still be of
 that day (clocks of writer and file system differ a little)."""
-RUN_SCHEMA: dict[str, pl.DataType] = {
-    "line": pl.UInt32(),
-    "first": pl.Int32(),
-    "last": pl.Int32(),
-    "inner": pl.Int32(),
-}
-"""A run of left-out time-only entries: its first line, the first and last time of day (in
-seconds) and the midnights within it."""
 
 
 def seconds_of_day(text: pl.Expr) -> pl.Expr:
@@ -368,31 +374,6 @@ def day_step(before: pl.Expr, now: pl.Expr) -> pl.Expr:
     return ((before - now) > HALF_DAY_SECONDS).fill_null(False).cast(pl.Int32)
 
 
-def dropped_runs(lines: pl.DataFrame, dropped: pl.Series) -> pl.DataFrame:
-    """The times of day of the left-out lines of a block (`line`, `raw`; entries starting with
-    a time-only or ISO stamp), per run of consecutive left-out lines (RUN_SCHEMA), for
-    `_time_only` to count midnights over every entry.
-
-    A left-out line the reader reads back as an event (the entry before a continuation, the
-    input's last entry) ends its run, as a kept line or the input's end follows it: its time
-    then comes twice in a row, which passes no midnight.
-    """
-    starts = dropped & ~dropped.shift(1, fill_value=False)
-    timed = lines.select(
-        "line", tod=seconds_of_day(pl.col("raw")), run=starts.cum_sum(), dropped=dropped
-    ).filter(pl.col("dropped") & pl.col("tod").is_not_null())
-    if not timed.height:
-        return pl.DataFrame(schema=RUN_SCHEMA)
-    tod = pl.col("tod")
-    runs = timed.group_by("run", maintain_order=True).agg(
-        pl.col("line").first(),
-        first=tod.first(),
-        last=tod.last(),
-        inner=day_step(tod.shift(1), tod).sum(),
-    )
-    return runs.select(list(RUN_SCHEMA)).cast(RUN_SCHEMA)  # type: ignore[arg-type]
-
-
 def _time_only(df: pl.DataFrame, ctx: Context, runs: pl.DataFrame | None) -> pl.DataFrame:
     """Date the `HH:MM:SS` gateway stamps without a date of their own.
 
@@ -406,21 +387,12 @@ def _time_only(df: pl.DataFrame, ctx: Context, runs: pl.DataFrame | None) -> pl.
     if not df.select(need.any()).item():
         return df
     ts = pl.col("ts")
-    entries = df.select(
-        "line",
-        _row=pl.int_range(pl.len(), dtype=pl.UInt32),
-        first=pl.when(need).then(seconds_of_day(pl.col("gw_hms"))).otherwise(_seconds(ts)),
-        inner=pl.lit(0, pl.Int32),
-    ).with_columns(last=pl.col("first"))
-    sequence = entries if runs is None else pl.concat([entries, runs], how="diagonal_relaxed")
-    before = pl.col("last").shift(1).forward_fill()
-    counted = sequence.sort("line", maintain_order=True).with_columns(
-        day=(day_step(before, pl.col("first")) + pl.col("inner")).cum_sum()
+    values = df.select(
+        "line", value=pl.when(need).then(seconds_of_day(pl.col("gw_hms"))).otherwise(_seconds(ts))
     )
-    total = int(counted["day"][-1])
-    last_tod = counted["last"].drop_nulls()
-    days = counted.filter(pl.col("_row").is_not_null()).sort("_row")["day"]
-    end = _last_day(ctx, int(last_tod[-1]) if last_tod.len() else None)
+    counted = counted_steps(values, runs, day_step)
+    total, days = counted.total, counted.steps
+    end = _last_day(ctx, counted.last)
     # Dates as day numbers (days since 1970) so that midnights add as integers.
     dated = ts.is_not_null()
     day, date_number = pl.col("_day"), pl.when(dated).then(ts.dt.date().cast(pl.Int32))

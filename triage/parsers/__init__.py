@@ -53,7 +53,7 @@ from triage.parsers.tally import (
     text_groups,
     widths,
 )
-from triage.timeinfer import RUN_SCHEMA, StampKind, joined_steps
+from triage.timeinfer import RUN_SCHEMA, StampKind
 
 # Structured formats written in their own modules: extend this tuple as they land.
 STRUCTURED: tuple[Format, ...] = (
@@ -93,10 +93,9 @@ class Reading:
     """Entry lines kept without a keep literal (the sentinel)."""
     dated_dropped: bool = False
     """The prefilter left out an entry line that may have a date."""
-    steps: pl.DataFrame | None = None
-    """Classic stamps, prefiltered: the year steps of the lines read (`timeinfer`)."""
     runs: pl.DataFrame | None = None
-    """The bare console, prefiltered: the times of day of the lines left out (`timeinfer`)."""
+    """Classic stamps or the bare console, prefiltered: the months or times of day of the
+    lines left out (`timeinfer.RUN_SCHEMA`)."""
     pairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
     tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
 
@@ -166,9 +165,7 @@ def _parse_mode(source: Source, mode: journal_short.Mode, ctx: Context) -> tuple
     """
     options = ctx.options
     reading = _read_for_mode(source, mode, options.keep, options.progress)
-    parsed = journal_short.parse_lines(
-        reading.lines, ctx, mode, reading.forced, reading.steps, reading.runs
-    )
+    parsed = journal_short.parse_lines(reading.lines, ctx, mode, reading.forced, reading.runs)
     if parsed.time_only and reading.dated_dropped:
         ctx = replace(ctx, options=replace(options, keep=None))
         reading = _read_for_mode(source, mode, None)
@@ -233,9 +230,8 @@ def _read_for_mode(
         widths=merged_widths([b.widths for b in blocks]),
         forced=forced,
         dated_dropped=any(b.dated_dropped for b in blocks),
-        steps=joined_steps([b.steps for b in blocks if b.steps is not None]) if classic else None,
         runs=pl.concat([b.runs for b in blocks if b.runs is not None] or [_no_runs()])
-        if console
+        if classic or console
         else None,
         pairs=first_pairs(named, source.path).cast(PAIR_SCHEMA),  # type: ignore[arg-type]
         tally=merge_tallies(tallies),

@@ -121,15 +121,14 @@ def parse_lines(
     ctx: Context,
     mode: Mode,
     forced: Sequence[int] = (),
-    steps: pl.DataFrame | None = None,
     runs: pl.DataFrame | None = None,
 ) -> Parsed:
     """Classify, group and read the lines of one input in `mode`.
 
     With a `keep` prefilter, only entries holding a keep literal or a session marker (the
     reader kept those because it could not tally them) and the entries starting at a `forced`
-    line become events. `steps`, `runs`: what the reader saw of the lines it left out, the
-    year steps of classic stamps and the times of day of time-only ones (`timeinfer`).
+    line become events. `runs`: what the reader saw of the lines it left out, the months of
+    classic stamps or the times of day of time-only ones (`timeinfer.RUN_SCHEMA`).
     """
     simple, rest = cl.split_simple(lines, mode.hard_start)
     classified = cl.classify(rest, mode.hard_start)
@@ -148,7 +147,7 @@ def parse_lines(
     )
     # Times are resolved before the entries no rule needs are left out: a time-only stamp
     # takes its date from the entries around it, wanted or not (as in a full parse).
-    frame, notes = timeinfer.resolve(frame, mode.kind, ctx, steps, runs)
+    frame, notes = timeinfer.resolve(frame, mode.kind, ctx, runs)
     if ctx.options.keep is not None:
         frame = frame.filter("_wanted")
     time_only = frame.select(timeinfer.TIME_ONLY.sum()).item() if frame.height else 0

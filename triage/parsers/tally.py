@@ -32,7 +32,7 @@ from triage.identity import MARKERS, NAMES, PAIR_SCHEMA, session_fields
 from triage.literals import alternation
 from triage.parsers import classify as cl
 from triage.parsers.reader import copied, numbered
-from triage.timeinfer import BlockSteps, block_steps, dropped_runs, parse_iso
+from triage.timeinfer import day_runs, month_runs, parse_iso
 
 TALLY_SCHEMA: dict[str, pl.DataType] = {
     "session_key": pl.String(),
@@ -126,10 +126,9 @@ class Block:
     """Whether a left-out line may have a date (that a time-only stamp would take)."""
     continues: bool = False
     """The block's first line may continue the entry the block before ends with."""
-    steps: BlockSteps | None = None
-    """Classic stamps: the year steps of the kept lines and the last entry line."""
     runs: pl.DataFrame | None = None
-    """Time-only stamps: the times of day of the lines left out (`timeinfer.RUN_SCHEMA`)."""
+    """Classic or time-only stamps: the months or times of day of the lines left out, per run
+    (`timeinfer.RUN_SCHEMA`)."""
 
     def numbered(self, before: int) -> Block:
         """The block with its `line` columns counted from the input's start."""
@@ -140,7 +139,6 @@ class Block:
             widths=self.widths,
             dated_dropped=self.dated_dropped,
             continues=self.continues,
-            steps=None if self.steps is None else self.steps.numbered(before),
             runs=None if self.runs is None else numbered(self.runs, before),
         )
 
@@ -158,7 +156,8 @@ class Prefilter:
     dated: str | None = None
     """A regex the entry lines with a date match (None: every entry line has one)."""
     months: bool = False
-    """Entries have classic stamps (no year): count the year steps of the lines left out."""
+    """Entries have classic stamps (no year): hand over the months of the lines left out, for
+    the parser to count new years over every entry."""
     days: bool = False
     """Entries may have time-only stamps (the bare console): hand over the times of day of
     the lines left out, for the parser to count midnights over every entry."""
@@ -184,12 +183,14 @@ class Prefilter:
         tallied = frame["line"].is_in(sessions["line"].implode())
         kept = ~skip | (flags["marked"] & ~tallied)
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
-        steps = None
-        if self.months:
-            steps = block_steps(frame, hard).only(
-                kept | frame["line"].is_in(last["line"].implode())
-            )
         dated_dropped = self._dated_dropped(frame, ~kept, sessions.height)
+        runs = None
+        if self.months:
+            runs = month_runs(frame, ~kept)
+        elif self.days and not dated_dropped:
+            # With a dated line left out, time-only stamps make the parser read the input
+            # again in full: the times of day are needed only when none was.
+            runs = day_runs(frame, ~kept)
         return Block(
             lines=copied(frame.filter(kept)),
             groups=copied(text_groups(sessions)),
@@ -197,10 +198,7 @@ class Prefilter:
             widths=widths(frame),
             dated_dropped=dated_dropped,
             continues=continues,
-            steps=steps,
-            # With a dated line left out, time-only stamps make the parser read the input
-            # again in full: the times of day are needed only when none was.
-            runs=dropped_runs(frame, ~kept) if self.days and not dated_dropped else None,
+            runs=runs,
         )
 
     def _dated_dropped(self, frame: pl.DataFrame, dropped: pl.Series, tallied: int) -> bool:
