@@ -129,11 +129,9 @@ def _classic(
     groups = r"^(?P<mon>\S+) +(?P<day>\d+) (?P<hms>\S+)$"
     parts = df.select(pl.col("stamp").str.extract_groups(groups)).unnest("stamp")
     parts = parts.with_columns(
-        mon=pl.col("mon").str.to_lowercase().str.strip_chars("."),
-        day=pl.col("day").cast(pl.Int32, strict=False),
+        mon=month_number(pl.col("mon")), day=pl.col("day").cast(pl.Int32, strict=False)
     )
-    month = parts["mon"].replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
-    day = parts["day"]
+    month, day = parts["mon"], parts["day"]
     step = counted_steps(df.select("line", value=month), runs, _step).steps
     year, note = _anchor_years(df, month, day, step, ctx)
     naive = pl.DataFrame({"y": year, "m": month, "d": day, "hms": parts["hms"]}).select(
