@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from triage.pipeline import run
+from triage.parsers import parse
+from triage.parsers.base import ParseOptions
+from triage.pipeline import _sample, _with_prefilter, run
 from triage.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,3 +118,27 @@ def test_a_json_export_gives_the_same_sessions_as_the_text_export(
     ]
     assert by_format[0] == by_format[1]
     assert [(key, events) for key, _, events, _, _ in by_format[0]] == [(KEY, 3)]
+
+
+def test_a_common_line_a_rare_condition_refines_is_left_out_and_the_rare_one_found(
+    rules: object, tmp_path: Path
+) -> None:
+    # `reply-lost` needs `dispatch complete` and `replies=0\b`: on a busy gateway nearly every
+    # dispatch replies, so the prefilter keeps the `replies=0` lines only (rarest in the input).
+    stamp = "2026-05-19T10:00:{:02d}+00:00 casper node[7]: 2026-05-19T10:00:{:02d}.000+00:00"
+    lines = [
+        f"{stamp.format(i, i)} discord[default]: dispatch complete (queuedFinal=true, "
+        f"replies={0 if i == 30 else 1})"
+        for i in range(60)
+    ]
+    log = tmp_path / "journal.txt"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    options = _with_prefilter(ParseOptions(), rules, _sample([str(log)]))  # type: ignore[arg-type]
+    assert options.keep is not None
+    assert "replies=0" in options.keep and "dispatch complete" not in options.keep
+    kept = parse(str(log), options)
+    assert kept.events["line"].to_list() == [31, 60]  # the refined line; the last (the end time)
+    report = analyse(rules, log)
+    assert [(f.rule, f.first) for f in report.findings] == [
+        ("reply-lost", datetime(2026, 5, 19, 10, 0, 30, tzinfo=UTC))
+    ]

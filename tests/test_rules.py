@@ -9,6 +9,7 @@ import pytest
 
 from triage.errors import Location, RuleError, RuleErrors
 from triage.findings import Severity
+from triage.literals import rarest
 from triage.rules import (
     Cond,
     Op,
@@ -246,9 +247,16 @@ def test_unknown_rule_id_lists_the_known_ones() -> None:
 
 def test_literals_feed_the_prefilter_and_none_when_a_step_has_no_literal() -> None:
     rule = load_rule_text(GOOD, "good.toml")
-    assert rule.literals() is None  # step two is a regex only
-    literal = load_rule_text(
-        GOOD.replace("message = { regex", "message = { contains = 'waitedMs=', regex"), "good.toml"
-    )
-    assert literal.literals() == ("alpha", "beta", "waitedMs=")
+    assert rule.literals() == ("alpha", "beta", "waitedMs=")  # step two: its regex's literal
+    bare = load_rule_text(GOOD.replace("'waitedMs=(?P", "'(?P"), "good.toml")
+    assert bare.literals() is None  # `(?P<waited>\d+)` needs no literal text
     assert "SessionWriteLockTimeoutError" in (load_rules().literals() or ())
+
+
+def test_the_prefilter_takes_the_rarest_literals_of_conditions_that_all_hold() -> None:
+    both = GOOD.replace("message = { regex", "message = { contains = 'queue', regex")
+    rule = load_rule_text(both, "good.toml")
+    assert rule.literals() == ("alpha", "beta", "queue")  # the rule's order
+    assert rule.literals(rarest("waitedMs=1 waitedMs=2 queue")) == ("alpha", "beta", "queue")
+    assert rule.literals(rarest("queue queue waitedMs=1")) == ("alpha", "beta", "waitedMs=")
+    assert rule.literals(rarest("")) == ("alpha", "beta", "waitedMs=")  # a tie: the longer

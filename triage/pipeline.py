@@ -15,6 +15,7 @@ from triage.events import PARSED_SCHEMA, empty_events
 from triage.findings import Finding, Report, SessionSummary, sort_findings
 from triage.identity import LITERALS as IDENTITY_LITERALS
 from triage.identity import PAIR_SCHEMA, identify, learnt_keys, with_session
+from triage.literals import rarest
 from triage.parsers import ParseResult, parse
 from triage.parsers.base import ParseOptions
 from triage.parsers.tally import TALLY_SCHEMA
@@ -39,7 +40,7 @@ def run(
     Each input is parsed on its own (a pure function of its bytes, so fleets can shard by file),
     then the events are concatenated in input order and identified and matched together.
     """
-    options = _with_prefilter(parse_options or ParseOptions(), rules)
+    options = _with_prefilter(parse_options or ParseOptions(), rules, _sample(paths))
     results: list[ParseResult] = []
     tick = progress or (lambda stage, done: None)
     for path in paths:
@@ -103,16 +104,37 @@ LENDER_LITERALS = ("lane task error: lane=session:",)
 """Lines the engine lends a session key from (an untagged failure takes its lane error's key)."""
 
 
-def _with_prefilter(options: ParseOptions, rules: RuleSet) -> ParseOptions:
+def _with_prefilter(options: ParseOptions, rules: RuleSet, sample: str = "") -> ParseOptions:
     """Let the reader skip entries no rule, restart, timeline state or key lender needs
-    (session lines are tallied, not kept), unless a rule needs them all."""
-    literals = rules.literals()
+    (session lines are tallied, not kept), unless a rule needs them all.
+
+    Where a matcher's conditions all hold on a match (`contains` and `regex`), the literals of
+    any one of them do: the set rarest in `sample` is taken (`dispatch complete` with
+    `replies=0\b` keeps the lines holding `replies=0`, not every dispatch).
+    """
+    literals = rules.literals(rarest(sample))
     if literals is None or options.keep is not None:
         return options
     needed = {*literals, *IDENTITY_LITERALS, *TIMELINE_LITERALS, *LENDER_LITERALS}
     # A literal that contains another adds nothing to the scan (and costs it time).
     shortest = {k for k in needed if not any(o != k and o in k for o in needed)}
     return replace(options, keep=tuple(sorted(shortest)))
+
+
+SAMPLE_BYTES = 256 * 1024
+
+
+def _sample(paths: Sequence[str]) -> str:
+    """The start of the first plain file among the inputs (stdin and compressed inputs give
+    none), to tell which literals are rare."""
+    for path in paths:
+        if path != "-" and not path.endswith((".gz", ".zst")) and os.path.isfile(path):
+            try:
+                with open(path, "rb") as handle:
+                    return handle.read(SAMPLE_BYTES).decode("utf-8", "replace")
+            except OSError:
+                return ""  # the reader reports it
+    return ""
 
 
 def _concat(

@@ -7,6 +7,7 @@ expressions and `triage.sequences` assembles steps per key. The language is in d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -15,6 +16,7 @@ from typing import Any
 from triage.errors import Location, RuleError
 from triage.events import EVENT_SCHEMA
 from triage.findings import Explain, Severity
+from triage.literals import regex_literals
 
 COLUMNS = tuple(EVENT_SCHEMA)
 TEXT_COLUMNS = ("message", "error")
@@ -25,6 +27,15 @@ DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _PARAM_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+Choose = Callable[[Sequence[tuple[str, ...]]], tuple[str, ...]]
+"""Picks one of several literal sets of conditions that all hold on a match: each is enough
+for the prefilter, and the rarest in the input keeps the fewest lines."""
+
+
+def first(options: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The first set: the rule's own order."""
+    return options[0]
 
 
 class Op(StrEnum):
@@ -64,16 +75,19 @@ class Cond:
     value: Any = None
     inner: tuple[Cond, ...] = ()
 
-    def literals(self) -> tuple[str, ...] | None:
-        """Literal texts one of which must occur when this condition holds, if known."""
+    def literals(self, choose: Choose = first) -> tuple[str, ...] | None:
+        """Literal texts one of which must occur when this condition holds, if known (of the
+        conditions of an `all`, the set `choose` picks)."""
         if self.op is Op.CONTAINS or self.op is Op.IN:
             return tuple(str(v) for v in self.value)
         if self.op in (Op.PREFIX, Op.EQUALS) and isinstance(self.value, str):
             return (self.value,)
+        if self.op is Op.REGEX:
+            return regex_literals(self.value)
         if self.op is Op.ALL:
-            return next((lits for c in self.inner if (lits := c.literals())), None)
+            return _chosen([c.literals(choose) for c in self.inner], choose)
         if self.op is Op.ANY:
-            alts = [c.literals() for c in self.inner]
+            alts = [c.literals(choose) for c in self.inner]
             if all(alts):
                 return tuple(sorted({lit for alt in alts for lit in alt or ()}))
         return None
@@ -101,9 +115,9 @@ class FieldMatch:
             name for c in self.conds if c.op is Op.REGEX for name in re.compile(c.value).groupindex
         )
 
-    def literals(self) -> tuple[str, ...] | None:
-        """The first top-level condition's literals (one of them occurs on every match)."""
-        return next((lits for c in self.conds if (lits := c.literals())), None)
+    def literals(self, choose: Choose = first) -> tuple[str, ...] | None:
+        """The literals of one of the conditions (one of them occurs on every match)."""
+        return _chosen([c.literals(choose) for c in self.conds], choose)
 
     def __str__(self) -> str:
         return f"{self.field} {' and '.join(str(c) for c in self.conds)}"
@@ -212,20 +226,19 @@ class Rule:
         """The main sequence, then each `[[also]]` sequence."""
         return (self, *self.also)
 
-    def literals(self) -> tuple[str, ...] | None:
+    def literals(self, choose: Choose = first) -> tuple[str, ...] | None:
         """Literals every step and `without` needs, or None if one of them has no literal."""
         found: set[str] = set(self.keep)
         groups = [s.matches for s in self.steps] + [w.matches for w in self.without]
         groups += [c.matches for c in self.around.counts] if self.around else []
         for also in self.also:
-            lits = also.literals()
+            lits = also.literals(choose)
             if lits is None:
                 return None
             found.update(lits)
         for matches in groups:
-            lits = next(
-                (m.literals() for m in matches if m.field in TEXT_COLUMNS and m.literals()), None
-            )
+            texts = [m.literals(choose) for m in matches if m.field in TEXT_COLUMNS]
+            lits = _chosen(texts, choose)
             if lits is None:
                 return None
             found.update(lits)
@@ -279,15 +292,21 @@ class RuleSet:
         known = ", ".join(sorted(r.id for r in self.rules))
         raise RuleError(f"unknown rule {rule_id!r}; known rules: {known}", Location(rule_id))
 
-    def literals(self) -> tuple[str, ...] | None:
+    def literals(self, choose: Choose = first) -> tuple[str, ...] | None:
         """Every literal any rule needs (for the reader's prefilter); None if one has none."""
         found: set[str] = set()
         for rule in self.rules:
-            lits = rule.literals()
+            lits = rule.literals(choose)
             if lits is None:
                 return None
             found.update(lits)
         return tuple(sorted(found))
+
+
+def _chosen(options: Sequence[tuple[str, ...] | None], choose: Choose) -> tuple[str, ...] | None:
+    """`choose`'s pick of the known literal sets of conditions that all hold, or None."""
+    known = [lits for lits in options if lits]
+    return choose(known) if known else None
 
 
 def parse_duration(text: str) -> timedelta:
