@@ -181,10 +181,14 @@ def rarest(sample: str) -> Callable[[Sequence[tuple[str, ...]]], tuple[str, ...]
     """A chooser of the literal set least frequent in `sample` (a tie goes to the longer
     shortest literal, then to the first): the prefilter keeps the fewest lines with it."""
 
+    counts: dict[str, int] = {}
+
+    def count(literal: str) -> int:
+        if literal not in counts:
+            counts[literal] = sample.count(literal)
+        return counts[literal]
+
     def choose(options: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-        return min(
-            options,
-            key=lambda lits: (sum(sample.count(lit) for lit in lits), -min(map(len, lits))),
-        )
+        return min(options, key=lambda lits: (sum(map(count, lits)), -min(map(len, lits))))
 
     return choose
