@@ -34,7 +34,7 @@ CHUNK = 8 * 1024 * 1024
 """Bytes per block of a format parsed in full block by block (the structured exports: their
 frames take several times the block's bytes)."""
 LINE_CHUNKS = 2
-"""A prefiltered line format's blocks span this many `CHUNK`s: such a block keeps about 1 % of
+"""A prefiltered line format's blocks span this many `CHUNK`s: such a block keeps under 1 % of
 its lines, so its memory is small, while each block pays about 8 ms of fixed polars overhead
 (1 GB `-f json`, 16 against 8 MB, interleaved 4x: 5.90 -> 4.84 s mean wall, 8.38 -> 6.98 s user;
 peak RSS 300 -> 413-423 MB; 4 GB 526 MB). For the structured exports 16 MB blocks raised peak
