@@ -142,3 +142,11 @@ def test_a_common_line_a_rare_condition_refines_is_left_out_and_the_rare_one_fou
     assert [(f.rule, f.first) for f in report.findings] == [
         ("reply-lost", datetime(2026, 5, 19, 10, 0, 30, tzinfo=UTC))
     ]
+
+
+def test_the_sample_is_the_start_of_the_first_plain_file(tmp_path: Path) -> None:
+    plain, packed = tmp_path / "a.log", tmp_path / "b.log.gz"
+    plain.write_text("x" * 300_000, encoding="utf-8")
+    packed.write_bytes(b"not read")
+    assert _sample(["-", str(packed), str(tmp_path / "missing.log")]) == ""
+    assert _sample([str(packed), str(plain)]) == "x" * 256 * 1024
