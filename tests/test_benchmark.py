@@ -43,3 +43,19 @@ def test_targets_compare_triage_with_each_peer() -> None:
         "| peak RSS at most 512 MB (1 GB input) | 530 MB (worst format) | no |",
         "| small excerpt under 0.5 s, start-up included | 0.45 s | yes |",
     ]
+
+
+JOBS = [("quick", 3), ("slow", 1), ("other", 3)]
+
+
+def test_rounds_interleave_the_tools_and_put_single_runs_last(tmp_path: Path) -> None:
+    run = load_run()
+    order: list[str] = []
+
+    class Recording(run.Job):
+        def run_once(self) -> None:
+            order.append(self.tool)
+
+    jobs = [Recording(name, [name], tmp_path / name, runs) for name, runs in JOBS]
+    run.run_rounds(jobs)
+    assert order == ["quick", "other", "quick", "other", "quick", "slow", "other"]
