@@ -18,6 +18,7 @@ from triage.identity import PAIR_SCHEMA, identify, learnt_keys, with_session
 from triage.literals import rarest
 from triage.parsers import ParseResult, parse
 from triage.parsers.base import ParseOptions
+from triage.parsers.reader import HEAD_BYTES
 from triage.parsers.tally import TALLY_SCHEMA
 from triage.rootcause import link, root_causes
 from triage.rules import RuleSet
@@ -121,17 +122,14 @@ def _with_prefilter(options: ParseOptions, rules: RuleSet, sample: str = "") -> 
     return replace(options, keep=tuple(sorted(shortest)))
 
 
-SAMPLE_BYTES = 256 * 1024
-
-
 def _sample(paths: Sequence[str]) -> str:
     """The start of the first plain file among the inputs (stdin and compressed inputs give
-    none), to tell which literals are rare."""
+    none), to tell which literals are rare: as much as the reader sniffs formats from."""
     for path in paths:
         if path != "-" and not path.endswith((".gz", ".zst")) and os.path.isfile(path):
             try:
                 with open(path, "rb") as handle:
-                    return handle.read(SAMPLE_BYTES).decode("utf-8", "replace")
+                    return handle.read(HEAD_BYTES).decode("utf-8", "replace")
             except OSError:
                 return ""  # the reader reports it
     return ""
