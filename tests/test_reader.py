@@ -394,6 +394,19 @@ def test_a_tallied_last_entry_becomes_an_event_and_leaves_the_tally(tmp_path: Pa
     assert result.tally.filter(result.tally["session_id"] == "s1")["events"].sum() == 2
 
 
+def test_a_session_path_line_is_kept_with_the_id_its_path_names(tmp_path: Path) -> None:
+    data = "\n".join(
+        [
+            iso_line(1, "run end: sessionId=s1"),  # tallied
+            iso_line(2, "wrote /x/sessions/s2.jsonl sessionId=s1"),  # kept: the path names s2
+            iso_line(3, "quiet"),
+        ]
+    )
+    result = parse(write(tmp_path, data.encode() + b"\n"), ParseOptions(keep=("keepme",)))
+    assert result.events["line"].to_list() == [2, 3]
+    assert [(k, i, n) for k, i, n, *_ in result.tally.rows()] == [(None, "s1", 1)]
+
+
 def gateway_line(stamp: str, body: str) -> str:
     return f"2026-05-19T13:00:00+00:00 h node[1]: {stamp} [agent/embedded] {body}"
 

@@ -5,10 +5,10 @@ that do not start an entry (continuations, noise: needed to classify), (c) sessi
 cannot tally exactly. The other entries are counted, and the ones that name a session (a key
 or id, `identity.MARKERS`) are tallied instead of kept: the key <-> id pairs they teach and a
 per-(key, id) count with first and last time. Only lines whose time is the gateway's ISO stamp
-at the start of the message (no ANSI, no `openclaw logs` or `subsystem=` prefix) are tallied, so
-the tally reads key, id and time as the parser and `identity` would (key and id with `identity`'s
-expressions, over the message with that stamp and its `[tag]` still in front: neither can hold a
-`key=value` or a session path).
+at the start of the message (no ANSI, no `openclaw logs` or `subsystem=` prefix) and that name
+no `.jsonl` path (a few lock and error lines: kept) are tallied, so the tally reads key, id and
+time as the parser and `identity` would (key and id with `identity`'s expressions, over the
+message with that stamp and its `[tag]` still in front: neither can hold a `key=value`).
 
 The cost is per line and expression (polars, about 0.1 us each), so the work is shaped to few
 expressions: the all-line scans in one select (keep literals through `anchors` on big inputs),
@@ -55,6 +55,9 @@ NOT_PLAIN_HEAD = (
     rf"{STAMPED}(?:{cl.TAG}(?: |$))?(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
 )
 """Messages the parser reads differently (an `openclaw logs` level or a `subsystem=` prefix)."""
+UNTALLIED = rf"{cl.HAS_ANSI}|\.jsonl"
+"""Lines kept rather than tallied: ANSI codes (the parser strips them) or a session path (its id
+is read from the whole message, not from name tokens)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,22 +214,21 @@ class Prefilter:
     def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
         """The tallyable lines among `lines` (`line`, `raw`): `line`, `stamp` and `names`.
 
-        `stamp` is the gateway's ISO stamp as text: `text_groups` orders stamps as strings
-        within groups of one length and offset, and only each group's first and last are parsed.
-        `names` holds the texts key and id are read from, joined by spaces (see `NAMES`).
+        `stamp` is the gateway's ISO stamp as text, with the space after it if there is one:
+        `text_groups` orders stamps as strings within groups of one length and offset, and only
+        each group's first and last are parsed. `names` holds the name tokens key and id are
+        read from (`NAMES`).
         """
         raw = pl.col("raw")
         # The body: after the first `: ` of a journald line (as the parser splits it).
         body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
-        df = lines.select("line", message=body, ansi=raw.str.contains(cl.HAS_ANSI))
+        df = lines.select("line", message=body, odd=raw.str.contains(UNTALLIED))
         message = pl.col("message")
         df = df.with_columns(stamp=message.str.extract(STAMPED, 0))
         tallyable = (
-            ~pl.col("ansi") & pl.col("stamp").is_not_null() & ~message.str.contains(NOT_PLAIN_HEAD)
+            ~pl.col("odd") & pl.col("stamp").is_not_null() & ~message.str.contains(NOT_PLAIN_HEAD)
         )
-        return df.filter(tallyable).select(
-            "line", stamp=pl.col("stamp").str.strip_chars_end(" "), names=names(message)
-        )
+        return df.filter(tallyable).select("line", "stamp", names=message.str.extract_all(NAMES))
 
 
 def _continued(frame: pl.DataFrame, hard: pl.Series) -> tuple[pl.Series, bool]:
@@ -265,9 +267,10 @@ def text_groups(sessions: pl.DataFrame) -> pl.DataFrame:
     grouped = sessions.group_by(
         "names",
         stamp.str.len_bytes().alias("_length"),
-        # The offset (`Z`, `+HHMM`, `+HH:MM`) is at most 6 characters, and in the last 6 only
-        # digits, `.` and `:` of the time precede it (cheaper than stripping from char 19).
-        stamp.str.tail(6).str.strip_chars_start(".:0123456789").alias("_offset"),
+        # The offset (`Z`, `+HHMM`, `+HH:MM`) and the space after it are at most 7 characters,
+        # and in the last 7 only digits, `.` and `:` of the time precede them (cheaper than
+        # stripping from char 19).
+        stamp.str.tail(7).str.strip_chars_start(".:0123456789").alias("_offset"),
     ).agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
     return grouped.with_columns(pl.col("names").list.join(" "))  # text copies out of the block
 
@@ -288,11 +291,16 @@ def named_groups(groups: pl.DataFrame) -> pl.DataFrame:
 def tally(groups: pl.DataFrame) -> pl.DataFrame:
     """Per (key, id) of `named_groups` rows: line count, first and last time (TALLY_SCHEMA)."""
     return (
-        groups.with_columns(first=parse_iso(pl.col("first")), last=parse_iso(pl.col("last")))
+        groups.with_columns(first=_time(pl.col("first")), last=_time(pl.col("last")))
         .group_by("session_key", "session_id")
         .agg(pl.col("events").sum().cast(pl.UInt32), pl.col("first").min(), pl.col("last").max())
         .select(list(TALLY_SCHEMA))
     )
+
+
+def _time(stamp: pl.Expr) -> pl.Expr:
+    """A tallied stamp (with the space after it, if any) as a time."""
+    return parse_iso(stamp.str.strip_chars_end(" "))
 
 
 def first_pairs(groups: pl.DataFrame, path: str) -> pl.DataFrame:
