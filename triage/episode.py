@@ -154,9 +154,12 @@ def _number(value: Any) -> float | None:
     return int(number) if number.is_integer() else number
 
 
-def _render(template: str, facts: dict[str, Any]) -> str:
-    class _Missing(dict[str, Any]):
-        def __missing__(self, name: str) -> str:
-            return "?"
+class _Missing(dict[str, Any]):
+    """Facts where an unknown name reads `?`."""
 
+    def __missing__(self, name: str) -> str:
+        return "?"
+
+
+def _render(template: str, facts: dict[str, Any]) -> str:
     return template.format_map(_Missing(facts))

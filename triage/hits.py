@@ -130,7 +130,7 @@ def span(times: Sequence[datetime]) -> str:
 
 def clock(ts: datetime | None) -> str:
     """`HH:MM:SS`, or `?`."""
-    return ts.strftime("%H:%M:%S") if ts else "?"
+    return f"{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}" if ts else "?"  # strftime: 3x slower
 
 
 def human(delta: timedelta) -> str:

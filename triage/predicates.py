@@ -8,9 +8,10 @@ of a log) leave polars, as `Hit`s in time order.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -77,11 +78,11 @@ def candidates(selected: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ())
     """
     at = {name: i for i, name in enumerate(selected.columns)}
     read = _Reader(
-        steps=[at[f"s{i}"] for i in range(len(rule.steps))],
-        withouts=[at[f"w{i}"] for i in range(len(rule.without))],
-        around=[at[f"a{i}"] for i in range(len(rule.around.counts if rule.around else ()))],
+        steps=_Flags([at[f"s{i}"] for i in range(len(rule.steps))]),
+        withouts=_Flags([at[f"w{i}"] for i in range(len(rule.without))]),
+        around=_Flags([at[f"a{i}"] for i in range(len(rule.around.counts if rule.around else ()))]),
         values=[(name, at[f"v:{name}"]) for name in _value_names(rule)],
-        base=[at[name] for name in (*BASE, "key")],
+        base=itemgetter(*(at[name] for name in (*BASE, "key"))),
     )
     skip = set(excluded)
     hits = []
@@ -92,20 +93,44 @@ def candidates(selected: pl.DataFrame, rule: Rule, excluded: Iterable[int] = ())
     return sorted(hits, key=lambda h: h.order)
 
 
+class _Flags:
+    """Which of some boolean columns of a row tuple are true, as a set of their indexes (a few
+    distinct sets recur over thousands of rows: each is built once)."""
+
+    __slots__ = ("_get", "_known")
+
+    def __init__(self, columns: list[int]) -> None:
+        self._get = itemgetter(*columns, columns[0]) if columns else None  # always a tuple
+        self._known: dict[tuple[Any, ...], frozenset[int]] = {}
+
+    def __call__(self, row: tuple[Any, ...]) -> frozenset[int]:
+        if self._get is None:
+            return _NONE
+        flags = self._get(row)
+        found = self._known.get(flags)
+        if found is None:
+            found = frozenset(i for i, flag in enumerate(flags[:-1]) if flag)
+            self._known[flags] = found
+        return found
+
+
+_NONE: frozenset[int] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class _Reader:
     """Where a rule's columns are in `candidates`' row tuples."""
 
-    steps: list[int]
-    withouts: list[int]
-    around: list[int]
+    steps: _Flags
+    withouts: _Flags
+    around: _Flags
     values: list[tuple[str, int]]
-    base: list[int]
+    base: Callable[[tuple[Any, ...]], tuple[Any, ...]]
     """`BASE` and `key`."""
 
     def hit(self, row: tuple[Any, ...], skip: set[int]) -> Hit:
         """One row as a `Hit` (no steps when its row is in `skip`)."""
-        number, ots, file, line, ts, message, duplicate, key = (row[i] for i in self.base)
+        number, ots, file, line, ts, message, duplicate, key = self.base(row)
         excluded = number in skip
         return Hit(
             row=number,
@@ -116,16 +141,11 @@ class _Reader:
             text=message or "",
             duplicate=bool(duplicate),
             key=key,
-            steps=frozenset() if excluded else _true(row, self.steps),
-            withouts=_true(row, self.withouts),
+            steps=_NONE if excluded else self.steps(row),
+            withouts=self.withouts(row),
             values={n: row[i] for n, i in self.values if row[i] is not None},
-            around=_true(row, self.around),
+            around=self.around(row),
         )
-
-
-def _true(row: tuple[Any, ...], columns: list[int]) -> frozenset[int]:
-    """The indexes (into `columns`) of the row's true flags."""
-    return frozenset([n for n, i in enumerate(columns) if row[i]]) if columns else frozenset()
 
 
 def _plan(rule: Rule, prefix: str) -> _Plan:
