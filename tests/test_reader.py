@@ -87,6 +87,8 @@ def test_seed_paste_with_prose_accounts_for_every_line(data: Path) -> None:
         (b"May 19 13:43:45 h x[1]: a\nMay 19 13:43:46 h x[1]: no newline", (2, 2, 0, 0, 0)),
         (b"May 19 13:43:45 h x[1]: a\x00b\n", (1, 1, 0, 0, 0)),
         (b"May 19 13:43:45 h x[1]: caf\xe9 \xff\n", (1, 1, 0, 0, 0)),
+        (b"May 19 13:43:45 h x[1]: a\x1fb\n", (1, 1, 0, 0, 0)),  # the splitter's separator
+        (b"May 19 13:43:45 h x[1]: a\x1fb \xff\n", (1, 1, 0, 0, 0)),
         (b"-- Reboot --\n-- No entries --\n\xe2\x96\x91\xe2\x96\x91 Subject: x\n", (3, 0, 0, 3, 0)),
         (b"May 19 13:43:45 h x[1]: a\n\x01\x02garbage\n", (2, 1, 0, 0, 1)),
     ],
