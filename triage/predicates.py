@@ -97,11 +97,13 @@ class _Flags:
     """Which of some boolean columns of a row tuple are true, as a set of their indexes (a few
     distinct sets recur over thousands of rows: each is built once)."""
 
-    __slots__ = ("_get", "_known")
+    __slots__ = ("_get", "_known", "_one")
 
     def __init__(self, columns: list[int]) -> None:
-        self._get = itemgetter(*columns, columns[0]) if columns else None  # always a tuple
-        self._known: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._get = itemgetter(*columns) if columns else None
+        self._one = len(columns) == 1
+        """`itemgetter` of one column gives the value, not a tuple."""
+        self._known: dict[Any, frozenset[int]] = {}
 
     def __call__(self, row: tuple[Any, ...]) -> frozenset[int]:
         if self._get is None:
@@ -109,7 +111,8 @@ class _Flags:
         flags = self._get(row)
         found = self._known.get(flags)
         if found is None:
-            found = frozenset(i for i, flag in enumerate(flags[:-1]) if flag)
+            values = (flags,) if self._one else flags
+            found = frozenset(i for i, flag in enumerate(values) if flag)
             self._known[flags] = found
         return found
 
