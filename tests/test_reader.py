@@ -434,6 +434,36 @@ def test_tally_first_and_last_are_true_times_across_offsets_and_precisions(
     assert result.events["line"].to_list() == [7, 8]
 
 
+def test_a_session_line_with_a_level_after_its_stamp_is_kept_not_tallied(tmp_path: Path) -> None:
+    header = "2026-05-19T13:00:00+00:00 h node[1]: "
+    data = "\n".join(
+        [
+            gateway_line("2026-05-19T13:00:01Z", "run end: sessionId=s1"),  # tallied
+            header + "2026-05-19T13:00:02Z info run end: sessionId=s1",  # `openclaw logs` level
+            header + "2026-05-19T13:00:03Z [agent/embedded] warn run end: sessionId=s1",
+            header + "2026-05-19T13:00:04Z subsystem=agent run end: sessionId=s1",
+            gateway_line("2026-05-19T13:00:05Z", "quiet"),
+        ]
+    )
+    result = parse(write(tmp_path, data.encode() + b"\n"), ParseOptions(keep=("keepme",)))
+    assert result.events["line"].to_list() == [2, 3, 4, 5]
+    at = datetime(2026, 5, 19, 13, 0, 1, tzinfo=UTC)
+    assert result.tally.rows() == [(None, "s1", 1, at, at)]
+
+
+def test_a_session_line_under_a_non_ascii_header_is_tallied_by_its_message(tmp_path: Path) -> None:
+    data = "\n".join(
+        [
+            "2026-05-19T13:00:00+00:00 hôte nœud[1]: 2026-05-19T13:00:01Z run end: sessionId=s1",
+            "2026-05-19T13:00:00+00:00 hôte nœud[1]: 2026-05-19T13:00:02Z quiet",
+        ]
+    )
+    result = parse(write(tmp_path, data.encode() + b"\n"), ParseOptions(keep=("keepme",)))
+    assert result.events["line"].to_list() == [2]
+    at = datetime(2026, 5, 19, 13, 0, 1, tzinfo=UTC)
+    assert result.tally.rows() == [(None, "s1", 1, at, at)]
+
+
 OFFSETS = st.sampled_from(["Z", "+00:00", "-05:30", "+0200", "-1100"])
 
 

@@ -50,7 +50,6 @@ from triage.parsers.tally import (
     merged_widths,
     named_groups,
     tally,
-    text_groups,
     widths,
 )
 from triage.timeinfer import RUN_SCHEMA, StampKind
@@ -220,7 +219,7 @@ def _read_for_mode(
     if extra.height:
         # Re-read lines become events: take them out of the tally.
         marked = extra.filter(pl.col("raw").str.contains(MARKED))
-        again = named_groups(text_groups(prefilter.sessions(marked)))
+        again = named_groups(prefilter.sessions(marked)[1])
         untally = tally(again).with_columns(-pl.col("events").cast(pl.Int64))
         tallies.append(untally)
         lines = pl.concat([lines, extra]).unique("line").sort("line")

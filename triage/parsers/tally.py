@@ -51,10 +51,15 @@ STRICT_ISO = (
 """`classify.ISO` with the fields in range: a stamp it accepts parses (bar a day past its
 month's end, which is tallied by its text order)."""
 STAMPED = rf"^{STRICT_ISO}(?: |$)"
-NOT_PLAIN_HEAD = (
-    rf"{STAMPED}(?:{cl.TAG}(?: |$))?(?:(?:trace|debug|info|warn|error|fatal) |subsystem=)"
-)
-"""Messages the parser reads differently (an `openclaw logs` level or a `subsystem=` prefix)."""
+LEVEL = r"(?:trace|debug|info|warn|error|fatal) |subsystem="
+HEAD = rf"{STAMPED}(?:(?:{cl.TAG}(?: |$))?(?:{LEVEL}))?"
+"""A message's stamp, with the `[tag]` and `openclaw logs` level or `subsystem=` prefix after it
+when it has one (the parser reads such messages differently): leftmost-first, the optional
+part matches whenever it can, so a plain message yields its stamp alone, and one regex pass
+does the work of two."""
+LEVELLED = r"[a-z] $|=$"
+"""A `HEAD` match's last characters that tell a level or `subsystem=` after the stamp (a stamp
+ends with `Z` or a digit, and the space after it)."""
 UNTALLIED = rf"{cl.HAS_ANSI}|\.jsonl"
 """Lines kept rather than tallied: ANSI codes (the parser strips them) or a session path (its id
 is read from the whole message, not from name tokens)."""
@@ -182,11 +187,11 @@ class Prefilter:
         parents, continues = _continued(frame, hard)
         skip = hard & ~flags["literal"] & ~parents
         marked = frame.filter(skip & flags["marked"])
-        sessions = self.sessions(marked)
-        tallied = frame["line"].is_in(sessions["line"].implode())
+        counted, groups = self.sessions(marked)
+        tallied = frame["line"].is_in(counted.implode())
         kept = ~skip | (flags["marked"] & ~tallied)
         last = frame.filter(hard).tail(1).with_columns(kept=kept.filter(hard).tail(1))
-        dated_dropped = self._dated_dropped(frame, ~kept, sessions.height)
+        dated_dropped = self._dated_dropped(frame, ~kept, counted.len())
         runs = None
         if self.months:
             runs = month_runs(frame, ~kept)
@@ -196,7 +201,7 @@ class Prefilter:
             runs = day_runs(frame, ~kept)
         return Block(
             lines=copied(frame.filter(kept)),
-            groups=copied(text_groups(sessions)),
+            groups=copied(groups),
             last=copied(last),
             widths=widths(frame),
             dated_dropped=dated_dropped,
@@ -211,24 +216,49 @@ class Prefilter:
         dated = frame.select(dropped & pl.col("raw").str.contains(self.dated).fill_null(False))
         return bool(dated.to_series().any())
 
-    def sessions(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """The tallyable lines among `lines` (`line`, `raw`): `line`, `stamp` and `names`.
+    def sessions(self, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+        """The tallyable lines among `lines` (`line`, `raw`): their numbers and `text_groups`.
 
-        `stamp` is the gateway's ISO stamp as text, with the space after it if there is one:
-        `text_groups` orders stamps as strings within groups of one length and offset, and only
-        each group's first and last are parsed. `names` holds the name tokens key and id are
-        read from (`NAMES`).
+        A line is tallied by its gateway ISO stamp as text, with the space after it if there
+        is one (`text_groups` orders stamps as strings within groups of one length and offset,
+        and only each group's first and last are parsed), and by its name tokens, which key and
+        id are read from (`NAMES`).
         """
         raw = pl.col("raw")
-        # The body: after the first `: ` of a journald line (as the parser splits it).
-        body = raw.str.splitn(": ", 2).struct.field("field_1") if self.journal else raw
+        body = _body(raw) if self.journal else raw
         df = lines.select("line", message=body, odd=raw.str.contains(UNTALLIED))
         message = pl.col("message")
-        df = df.with_columns(stamp=message.str.extract(STAMPED, 0))
-        tallyable = (
-            ~pl.col("odd") & pl.col("stamp").is_not_null() & ~message.str.contains(NOT_PLAIN_HEAD)
-        )
-        return df.filter(tallyable).select("line", "stamp", names=message.str.extract_all(NAMES))
+        df = df.with_columns(stamp=message.str.extract(HEAD, 0))
+        tallyable = ~pl.col("odd") & pl.col("stamp").is_not_null()
+        found = df.filter(tallyable).select("line", "stamp", names=message.str.extract_all(NAMES))
+        groups = text_groups(found)
+        levelled = groups["_offset"].str.contains(LEVELLED)
+        if not levelled.any():
+            return found["line"], groups
+        # A `HEAD` with a level after the stamp (rare): its lines are kept, not tallied. Such a
+        # match's offset (its last 7 characters: the level) is never a stamp's.
+        heads = groups.filter(levelled)["_offset"].implode()
+        plain = ~_offset(pl.col("stamp")).is_in(heads)
+        return found.filter(plain)["line"], groups.filter(~levelled)
+
+
+def _body(raw: pl.Expr) -> pl.Expr:
+    """A journald line's message: after its first `: `, as the parser splits it (null if none).
+
+    Sliced as bytes (`: ` is ASCII, so the cut is at a character): cheaper than `splitn`, which
+    builds both halves.
+    """
+    start = raw.str.find(": ", literal=True) + 2
+    return raw.cast(pl.Binary).bin.slice(start).cast(pl.String)
+
+
+def _offset(stamp: pl.Expr) -> pl.Expr:
+    """A tallied stamp's offset (`Z`, `+HHMM`, `+HH:MM`) and the space after it, if any.
+
+    They are at most 7 characters, and in the last 7 only digits, `.` and `:` of the time
+    precede them (cheaper than stripping from char 19).
+    """
+    return stamp.str.tail(7).str.strip_chars_start(".:0123456789")
 
 
 def _continued(frame: pl.DataFrame, hard: pl.Series) -> tuple[pl.Series, bool]:
@@ -267,10 +297,7 @@ def text_groups(sessions: pl.DataFrame) -> pl.DataFrame:
     grouped = sessions.group_by(
         "names",
         stamp.str.len_bytes().alias("_length"),
-        # The offset (`Z`, `+HHMM`, `+HH:MM`) and the space after it are at most 7 characters,
-        # and in the last 7 only digits, `.` and `:` of the time precede them (cheaper than
-        # stripping from char 19).
-        stamp.str.tail(7).str.strip_chars_start(".:0123456789").alias("_offset"),
+        _offset(stamp).alias("_offset"),
     ).agg(events=pl.len(), line=pl.col("line").min(), first=stamp.min(), last=stamp.max())
     return grouped.with_columns(pl.col("names").list.join(" "))  # text copies out of the block
 
