@@ -33,6 +33,7 @@ from triage.parsers.base import Context, Format, Parsed, ParseOptions
 from triage.parsers.blockwise import BlockReading, parse_blocks
 from triage.parsers.reader import (
     LINE_CHUNKS,
+    LINE_WORKERS,
     Source,
     head_lines,
     map_blocks,
@@ -204,7 +205,9 @@ def _read_for_mode(
     prefilter = Prefilter(
         keep, mode.hard_start, mode.stamp is not None, found, dated, classic, console
     )
-    numbered, total = map_blocks(source, prefilter.block, progress, chunks=LINE_CHUNKS)
+    numbered, total = map_blocks(
+        source, prefilter.block, progress, chunks=LINE_CHUNKS, workers=LINE_WORKERS
+    )
     blocks = [block.numbered(before) for before, block in numbered]
     frames = [b.lines for b in blocks if b.lines.height]
     lines = pl.concat(frames) if frames else _no_lines()

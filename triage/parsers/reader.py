@@ -33,17 +33,22 @@ BINARY_SHARE = 0.3
 CHUNK = 8 * 1024 * 1024
 """Bytes per block of a format parsed in full block by block (the structured exports: their
 frames take several times the block's bytes)."""
-LINE_CHUNKS = 2
+LINE_CHUNKS = 3
 """A prefiltered line format's blocks span this many `CHUNK`s: such a block keeps under 1 % of
 its lines, so its memory is small, while each block pays about 8 ms of fixed polars overhead
 (1 GB `-f json`, 16 against 8 MB, interleaved 4x: 5.90 -> 4.84 s mean wall, 8.38 -> 6.98 s user;
-peak RSS 300 -> 413-423 MB; 4 GB 526 MB). For the structured exports 16 MB blocks raised peak
-RSS by 50-70 %."""
+peak RSS 300 -> 413-423 MB; 4 GB 526 MB). 24 MB blocks with `LINE_WORKERS` threads: 4.50 ->
+4.31 and 4.80 -> 4.61 s mean wall in two interleaved rounds of 4 (user 6.75 -> 6.33 s), peak RSS
+1 GB 401-423 MB, 4 GB 506 MB; 32 MB blocks were slower (fewer blocks share the cores worse at
+the end). For the structured exports 16 MB blocks raised peak RSS by 50-70 %."""
 WORKERS = 4
 """Threads working on blocks (polars parallelises inside each call too). A block's work is a
 chain of short polars calls, and more blocks in flight keep the cores busy between them: on the
 2-core machine this was tuned on, 1 GB took 7.7 s with 2 workers, 5.7 s with 4, no less with 6.
 Memory grows with it (about 25 MB per block in flight), so it is fixed, not per core."""
+LINE_WORKERS = 3
+"""Threads for a prefiltered line format's `LINE_CHUNKS` blocks: as fast as 4 at that size
+(4.61 against 4.55 s mean), with 80 MB less peak RSS."""
 T = TypeVar("T")
 Cutter = Callable[[bytearray, int, int], int]
 """`cut(buf, lo, end)`: the index of the newline a block may end with in `buf[lo:end]` (the
@@ -318,12 +323,13 @@ def map_blocks(
     boundary: bytes | Cutter = b"\n",
     raw: bool = False,
     chunks: int = 1,
+    workers: int = WORKERS,
 ) -> tuple[list[tuple[int, T]], int]:
     """Apply `work` to each block's lines frame (`line` counted from 1 in the block, `raw`), or
     with `raw` to its bytes.
 
-    Blocks are split and worked on by `WORKERS` threads (polars releases the GIL), at most
-    `WORKERS + 1` blocks in flight, so memory follows the block size, not the input. Returns
+    Blocks are split and worked on by `workers` threads (polars releases the GIL), at most
+    `workers + 1` blocks in flight, so memory follows the block size, not the input. Returns
     each block's result with the number of lines before the block, and the total line count.
     """
     results: list[tuple[int, T]] = []
@@ -338,11 +344,11 @@ def map_blocks(
         if progress is not None:
             progress(size)
 
-    with ThreadPoolExecutor(WORKERS) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         for piece in source.pieces(boundary, chunks):
             task = pool.submit(_raw_work if raw else _work, piece, source.path, work)
             pending.append((len(piece), task))
-            while len(pending) > WORKERS:
+            while len(pending) > workers:
                 collect(*pending.popleft())
         while pending:
             collect(*pending.popleft())
